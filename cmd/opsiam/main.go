@@ -1,0 +1,51 @@
+// Command opsiam is the identity and access management server of the
+// platform and its command-line tool. See `opsiam help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // IANA zones (U1) checked the same on every host
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "opsiam:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: opsiam COMMAND [flags]
+
+commands:
+  serve     run the server (admin console, REST API, sign-in, OpenID Connect)
+  migrate   create or upgrade the database schema and the role catalogue, then exit
+
+Every command takes --data-dir DIR and --database DSN (or OPSIAM_DATA_DIR,
+OPSIAM_DATABASE); "opsiam COMMAND -h" lists a command's flags.
+`
+
+// run dispatches a subcommand; it is main without the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,118 @@
+// Package config reads opsiam's configuration: defaults, then OPSIAM_*
+// environment variables, then command-line flags, into one typed struct that
+// is validated before anything starts (STYLE P12). It is the only package
+// that reads the environment, and it reads it through the getenv function it
+// is given, never os.Getenv.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+)
+
+// Secret is a configuration value that never appears in logs or %v output.
+type Secret string
+
+// LogValue hides the secret from slog.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// String hides the secret from fmt.
+func (Secret) String() string { return "[redacted]" }
+
+// Config is the configuration of `opsiam serve` and of the CLI commands
+// that open the same database.
+type Config struct {
+	Addr          string // listen address, HOST:PORT
+	DataDir       string // where the SQLite file and other local state live
+	Database      string // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
+	Issuer        string // public URL of the server; default http://Addr
+	AdminPassword Secret // password of the reserved admin user on first start
+	LogLevel      string // debug, info, warn, error
+}
+
+// Defaults (SPEC §7).
+const (
+	DefaultAddr    = "localhost:8080"
+	DefaultDataDir = "./opsiam-data"
+)
+
+// DSN returns the database to open: Database, or the SQLite file in DataDir.
+func (c Config) DSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "opsiam.db")
+}
+
+// UsesSQLite reports whether the embedded SQLite database is used.
+func (c Config) UsesSQLite() bool {
+	return !strings.HasPrefix(c.DSN(), "postgres://") && !strings.HasPrefix(c.DSN(), "postgresql://")
+}
+
+// Load builds a Config for the command name from defaults, the environment
+// (through getenv) and args, and validates it. It returns the remaining
+// positional arguments. Help output and flag errors go to errOut.
+func Load(name string, args []string, getenv func(string) string, errOut io.Writer) (Config, []string, error) {
+	c := Config{
+		Addr:     envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
+		DataDir:  envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
+		Database: getenv("OPSIAM_DATABASE"),
+		Issuer:   getenv("OPSIAM_ISSUER"),
+		LogLevel: envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
+	}
+	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory for the SQLite file (OPSIAM_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
+	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if c.Issuer == "" {
+		c.Issuer = "http://" + c.Addr
+	}
+	return c, fs.Args(), c.Validate()
+}
+
+// Validate names every bad field at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want HOST:PORT: %v", c.Addr, err))
+	}
+	if c.Database == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir: required when no database is given"))
+	}
+	if !strings.HasPrefix(c.Issuer, "http://") && !strings.HasPrefix(c.Issuer, "https://") {
+		errs = append(errs, fmt.Errorf("issuer %q: must be an http:// or https:// URL", c.Issuer))
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// SlogLevel parses LogLevel.
+func (c Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

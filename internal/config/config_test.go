@@ -1,0 +1,63 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadPrecedence(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantAddr string
+		wantDSN  string
+	}{
+		{"defaults", nil, nil, "localhost:8080", "opsiam-data/opsiam.db"},
+		{"environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000", "OPSIAM_DATA_DIR": "/d"}, nil, "127.0.0.1:9000", "/d/opsiam.db"},
+		{"flags beat environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000"}, []string{"--addr", "0.0.0.0:1", "--database", "postgres://x/y"}, "0.0.0.0:1", "postgres://x/y"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Load("serve", tc.args, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Addr != tc.wantAddr || c.DSN() != tc.wantDSN {
+				t.Fatalf("addr %q dsn %q, want %q %q", c.Addr, c.DSN(), tc.wantAddr, tc.wantDSN)
+			}
+			if c.Issuer != "http://"+tc.wantAddr {
+				t.Fatalf("issuer %q", c.Issuer)
+			}
+		})
+	}
+}
+
+func TestValidateNamesEveryField(t *testing.T) {
+	_, _, err := Load("serve", []string{"--addr", "nope", "--issuer", "ftp://x", "--log-level", "loud"}, env(nil), io.Discard)
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, field := range []string{"addr", "issuer", "log-level"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error %q does not name %s", err, field)
+		}
+	}
+}
+
+func TestSecretIsRedacted(t *testing.T) {
+	c, _, _ := Load("serve", nil, env(map[string]string{"OPSIAM_ADMIN_PASSWORD": "hunter22"}), io.Discard)
+	var sb strings.Builder
+	slog.New(slog.NewTextHandler(&sb, nil)).Info("config", "admin_password", c.AdminPassword)
+	if s := sb.String() + fmt.Sprint(c.AdminPassword) + fmt.Sprintf("%+v", c); strings.Contains(s, "hunter22") {
+		t.Fatalf("secret leaked: %s", s)
+	}
+	if string(c.AdminPassword) != "hunter22" {
+		t.Fatal("secret not read")
+	}
+}

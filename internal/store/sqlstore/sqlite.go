@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"net/url"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// openSQLite opens the two pools of an SQLite file: one writer connection
+// whose transactions take the write lock at BEGIN (so they never fail to
+// upgrade), and a pool of read-only connections. WAL lets readers go on while
+// the writer writes.
+func openSQLite(path string) (write, read *sql.DB, err error) {
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	write, err = sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, nil, err
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return write, read, nil
+}
+
+// sqliteViolation reads the extended result code and, for a unique
+// violation, the column from "UNIQUE constraint failed: users.username_key".
+func sqliteViolation(err error) (violation, string) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return noViolation, ""
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		msg := se.Error()
+		col := ""
+		if i := strings.LastIndex(msg, "."); i >= 0 {
+			col = strings.TrimSpace(msg[i+1:])
+			if j := strings.IndexAny(col, " ,)"); j >= 0 {
+				col = col[:j]
+			}
+		}
+		return uniqueViolation, col
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return foreignKeyViolation, ""
+	}
+	return noViolation, ""
+}
