@@ -107,6 +107,8 @@ type Tx interface {
 	Customers
 	Links
 	Secrets
+	Audit
+	Outbox
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

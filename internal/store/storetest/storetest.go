@@ -31,6 +31,8 @@ func Run(t *testing.T, open Factory) {
 		{"Links", testLinks},
 		{"Transactions", testTransactions},
 		{"Concurrency", testConcurrency},
+		{"Audit", testAudit},
+		{"Outbox", testOutbox},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
