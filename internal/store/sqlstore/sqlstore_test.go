@@ -53,8 +53,8 @@ func TestMigrationNumbersMatch(t *testing.T) {
 		if lite[i].Version != pg[i].Version || lite[i].Name != pg[i].Name {
 			t.Errorf("migration %d: sqlite %04d_%s, postgres %04d_%s", i, lite[i].Version, lite[i].Name, pg[i].Version, pg[i].Name)
 		}
-		if lite[i].Version != i+1 {
-			t.Errorf("migration %d has number %d: numbers must run 1, 2, 3 …", i, lite[i].Version)
+		if i > 0 && lite[i].Version <= lite[i-1].Version {
+			t.Errorf("migration %d has number %d: numbers must increase", i, lite[i].Version)
 		}
 	}
 }

@@ -1,0 +1,40 @@
+package provision
+
+import (
+	"context"
+	"errors"
+
+	"opsiam/internal/store"
+)
+
+// Target receives outbox events. Deliver must be idempotent: the worker
+// may deliver an event again after a crash, and the event's ID is the key
+// a target uses to notice that.
+type Target interface {
+	// Name identifies the target in delivery records, logs and the API.
+	Name() string
+	// Handles reports whether the target wants events of this topic.
+	Handles(topic string) bool
+	// Deliver hands one event over. An error wrapping ErrPermanent makes
+	// the event dead at once; any other error is retried with back-off.
+	Deliver(ctx context.Context, e store.Event) error
+}
+
+// ErrPermanent marks a delivery error that retrying cannot fix.
+var ErrPermanent = errors.New("permanent delivery failure")
+
+// Event topics that several packages share. Payloads are JSON objects with
+// the fields named here.
+const (
+	TopicUserCreated       = "user.created"         // {"user_id"}
+	TopicUserUpdated       = "user.updated"         // {"user_id"}
+	TopicUserDeleted       = "user.deleted"         // {"user_id","username","email"}
+	TopicGroupCreated      = "group.created"        // {"group_id","name"}
+	TopicGroupUpdated      = "group.updated"        // {"group_id","name"}
+	TopicGroupDeleted      = "group.deleted"        // {"group_id","name"}
+	TopicMemberAdded       = "group.member_added"   // {"group_id","group_name","user_id","username"}
+	TopicMemberRemoved     = "group.member_removed" // {"group_id","group_name","user_id","username"}
+	TopicMailPasswordSetup = "mail.password_setup"  // {"user_id"}: the first password link (A4)
+	TopicMailPasswordReset = "mail.password_reset"  // {"user_id"}: a reset link (A4)
+	TopicMailVerifyEmail   = "mail.verify_email"    // {"user_id","email"}: verification link (U9)
+)
