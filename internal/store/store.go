@@ -109,6 +109,7 @@ type Tx interface {
 	Secrets
 	Audit
 	Outbox
+	Tombstones
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for
