@@ -33,6 +33,7 @@ func Run(t *testing.T, open Factory) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"Tokens", testTokens},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
