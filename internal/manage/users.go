@@ -280,4 +280,3 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, username, password s
 		return s.audit(ctx, tx, a, "user.set_password", "user", string(u.ID), nil, nil)
 	})
 }
-
