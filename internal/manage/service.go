@@ -50,13 +50,16 @@ func (s *Service) timezone() string {
 	return DefaultTimezone
 }
 
-// graph returns the current role graph of the process (reads only).
-func (s *Service) graph(ctx context.Context) (*directory.RoleGraph, error) {
+// RoleGraph returns the current role graph for reads: the cached one of
+// Graphs, or a fresh load when the Service has no cache.
+func (s *Service) RoleGraph(ctx context.Context) (*directory.RoleGraph, error) {
 	if s.Graphs == nil {
-		s.Graphs = &RoleGraphs{Store: s.Store}
+		return Load(ctx, s.Store)
 	}
 	return s.Graphs.Get(ctx)
 }
+
+func (s *Service) graph(ctx context.Context) (*directory.RoleGraph, error) { return s.RoleGraph(ctx) }
 
 // audit appends one audit record for a change, with before and after as JSON.
 func (s *Service) audit(ctx context.Context, tx store.Tx, a Actor, action, targetType, targetID string, before, after any) error {

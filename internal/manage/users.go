@@ -35,7 +35,8 @@ func (p UserPatch) OnlyEnabled() bool {
 	return p.Enabled != nil && q == UserPatch{}
 }
 
-func (p UserPatch) apply(u *directory.User) {
+// Apply sets the fields of p on u.
+func (p UserPatch) Apply(u *directory.User) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -143,7 +144,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, scope directory.Scope
 			return err
 		}
 		u := old
-		p.apply(&u)
+		p.Apply(&u)
 		directory.NormalizeUser(&u)
 		if err := directory.CheckUserUpdate(old, u); err != nil {
 			return err
