@@ -1,0 +1,9 @@
+-- Platform tokens (A6): at most one per user, stored only as the SHA-256
+-- hash of the token text. Deleting the user deletes its token.
+CREATE TABLE platform_tokens (
+    user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    hash       TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL DEFAULT 0,
+    issued_by  TEXT NOT NULL DEFAULT ''
+);
