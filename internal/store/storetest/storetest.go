@@ -33,6 +33,10 @@ func Run(t *testing.T, open Factory) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"Lockout", testLockout},
+		{"OTPSecrets", testOTPSecrets},
+		{"Sessions", testSessions},
+		{"MailLinks", testMailLinks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
