@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"image/png"
+	"net/url"
 	"strings"
 	"time"
 
@@ -47,6 +48,17 @@ func (s *Service) BeginEnrolment(ctx context.Context, u directory.User) (Enrolme
 	if err := s.Store.SetPendingOTP(ctx, u.ID, key.Secret()); err != nil {
 		return Enrolment{}, err
 	}
+	return s.enrolment(u, key.Secret())
+}
+
+// enrolment builds the otpauth URL (Key URI format) and its QR code.
+func (s *Service) enrolment(u directory.User, secret string) (Enrolment, error) {
+	key, err := otp.NewKeyFromURL((&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + s.Policy.OTPIssuer + ":" + u.Username,
+		RawQuery: url.Values{"secret": {secret}, "issuer": {s.Policy.OTPIssuer}, "period": {"30"}, "digits": {"6"},
+			"algorithm": {"SHA1"}}.Encode()}).String())
+	if err != nil {
+		return Enrolment{}, err
+	}
 	img, err := key.Image(240, 240)
 	if err != nil {
 		return Enrolment{}, err
@@ -55,7 +67,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, u directory.User) (Enrolme
 	if err := png.Encode(&buf, img); err != nil {
 		return Enrolment{}, err
 	}
-	return Enrolment{Secret: key.Secret(), URL: key.URL(),
+	return Enrolment{Secret: secret, URL: key.URL(),
 		QRDataURL: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
 }
 
@@ -164,4 +176,17 @@ func (s *Service) HasOTP(ctx context.Context, u directory.UserID) (bool, error) 
 		return false, nil
 	}
 	return err == nil && st.Secret != "", err
+}
+
+// PendingEnrolment shows an enrolment in progress again (after a wrong
+// first code), or ErrNotFound when none is pending.
+func (s *Service) PendingEnrolment(ctx context.Context, u directory.User) (Enrolment, error) {
+	st, err := s.Store.OTP(ctx, u.ID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if st.Pending == "" {
+		return Enrolment{}, store.ErrNotFound
+	}
+	return s.enrolment(u, st.Pending)
 }

@@ -85,7 +85,7 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 		if err := s.audit(ctx, tx, src, "auth.sign_in_failed", u.ID, map[string]any{"step": step, "failures": st.Failures}); err != nil {
 			return err
 		}
-		if !u.Locked && !st.LockedUntil.IsZero() {
+		if st.JustLocked {
 			return s.audit(ctx, tx, src, "user.lock", u.ID, map[string]any{"locked_until": st.LockedUntil})
 		}
 		return nil

@@ -19,6 +19,7 @@ type LockoutPolicy struct {
 type LockState struct {
 	Failures    int
 	LockedUntil time.Time // zero or in the past: not locked
+	JustLocked  bool      // this failure locked the account
 }
 
 // SignInState keeps the counters of A3 and A7. Every method counts and
@@ -27,7 +28,7 @@ type LockState struct {
 type SignInState interface {
 	// RecordSignInFailure counts one failed sign-in of u at now under p and
 	// locks u when the count reaches p.MaxFailures within p.Window. While u
-	// is locked nothing changes. Unknown u: ErrNotFound.
+	// is locked the lock does not move. Unknown u: ErrNotFound.
 	RecordSignInFailure(ctx context.Context, u directory.UserID, now time.Time, p LockoutPolicy) (LockState, error)
 	// RecordSignIn clears the failure counter and sets the last login time,
 	// but only while u is enabled and not locked at now; otherwise it

@@ -14,8 +14,9 @@ import (
 // RecordSignInFailure counts and compares in one UPDATE (A3). Every
 // right-hand side reads the row as it was before the statement, and the
 // row lock taken by the UPDATE serialises parallel attempts, on one
-// replica or many. While locked nothing changes; the failure that locks
-// starts the next window afresh.
+// replica or many. While locked only the counter moves on (so exactly one
+// failure sees the count reach the limit: the one that locked); the
+// failure that locks starts the next window afresh.
 func (q *queries) RecordSignInFailure(ctx context.Context, u directory.UserID, now time.Time, p store.LockoutPolicy) (store.LockState, error) {
 	n := toMicros(now)
 	cutoff := toMicros(now.Add(-p.Window))
@@ -24,7 +25,7 @@ func (q *queries) RecordSignInFailure(ctx context.Context, u directory.UserID, n
 	var st store.LockState
 	var lockedUntil int64
 	err := q.wr.QueryRowContext(ctx, `UPDATE users SET
- login_failures = CASE WHEN locked_until > $1 THEN login_failures ELSE `+count+` END,
+ login_failures = CASE WHEN locked_until > $1 THEN login_failures + 1 ELSE `+count+` END,
  failure_window_start = CASE WHEN locked_until > $1 THEN failure_window_start
    WHEN `+count+` >= $3 THEN 0
    WHEN failure_window_start <= $2 THEN $1 ELSE failure_window_start END,
@@ -37,6 +38,7 @@ func (q *queries) RecordSignInFailure(ctx context.Context, u directory.UserID, n
 	}
 	if lockedUntil > n {
 		st.LockedUntil = fromMicros(lockedUntil)
+		st.JustLocked = st.Failures == p.MaxFailures
 	}
 	return st, nil
 }

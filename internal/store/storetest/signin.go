@@ -24,13 +24,13 @@ func testLockout(t *testing.T, open Factory) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Failures != i || st.LockedUntil.IsZero() != (i < 3) {
+			if st.Failures != i || st.LockedUntil.IsZero() != (i < 3) || st.JustLocked != (i == 3) {
 				t.Fatalf("failure %d: %+v", i, st)
 			}
 		}
-		// While locked, more failures change nothing.
+		// While locked, more failures do not move the lock.
 		st, _ := s.RecordSignInFailure(ctx, u.ID, t0.Add(5*time.Minute), p)
-		if want := t0.Add(18 * time.Minute); !st.LockedUntil.Equal(want) || st.Failures != 3 {
+		if want := t0.Add(18 * time.Minute); !st.LockedUntil.Equal(want) || st.Failures != 4 || st.JustLocked {
 			t.Fatalf("failure while locked: %+v, want lock until %v", st, want)
 		}
 		if err := s.RecordSignIn(ctx, u.ID, t0.Add(6*time.Minute)); !errors.Is(err, store.ErrNotFound) {
@@ -92,7 +92,7 @@ func testLockout(t *testing.T, open Factory) {
 		}
 		wg.Wait()
 		seen := map[int]int{}
-		locked := 0
+		locked, just := 0, 0
 		for i := range n {
 			if errs[i] != nil {
 				t.Fatal(errs[i])
@@ -101,14 +101,17 @@ func testLockout(t *testing.T, open Factory) {
 			if !res[i].LockedUntil.IsZero() {
 				locked++
 			}
+			if res[i].JustLocked {
+				just++
+			}
 		}
-		for c := 1; c <= 4; c++ {
+		for c := 1; c <= n; c++ {
 			if seen[c] != 1 {
 				t.Fatalf("count %d seen %d times (%v): counting is not atomic", c, seen[c], seen)
 			}
 		}
-		if seen[5] != n-4 || locked != n-4 {
-			t.Fatalf("seen %v, locked %d", seen, locked)
+		if locked != n-4 || just != 1 {
+			t.Fatalf("locked %d times, just locked %d times; want %d and 1", locked, just, n-4)
 		}
 	})
 
