@@ -112,6 +112,10 @@ type Tx interface {
 	Tombstones
 	Tokens
 	Unlocker
+	SignInState
+	OTPSecrets
+	Sessions
+	MailLinks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

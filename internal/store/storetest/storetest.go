@@ -35,6 +35,10 @@ func Run(t *testing.T, open Factory) {
 		{"Outbox", testOutbox},
 		{"Tombstones", testTombstones},
 		{"Tokens", testTokens},
+		{"Lockout", testLockout},
+		{"OTPSecrets", testOTPSecrets},
+		{"Sessions", testSessions},
+		{"MailLinks", testMailLinks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
