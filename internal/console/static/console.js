@@ -1,0 +1,148 @@
+// opsiam console: the few behaviours that need a script (issue 6).
+// - confirmation dialogs for forms or buttons marked data-confirm;
+// - the user list buttons that follow the selection (U6);
+// - the personal-information confirmation before adding a user (U8);
+// - assign dialogs that move items between "unassigned" and "assigned" (U11).
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  setupConfirm();
+  setupSelection();
+  setupDialogs();
+  setupAssign();
+});
+
+// setupConfirm asks before a form marked data-confirm (on the form or on
+// its submit button) is sent, in the page's <dialog id="confirm-dialog">.
+function setupConfirm() {
+  var dialog = document.getElementById("confirm-dialog");
+  if (!dialog) {
+    return;
+  }
+  var pending = null;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var button = e.submitter || null;
+    var text = (button && button.dataset.confirm) || form.dataset.confirm;
+    if (!text || form.dataset.confirmed === "1") {
+      return;
+    }
+    e.preventDefault();
+    pending = { form: form, button: button };
+    document.getElementById("confirm-text").textContent = text;
+    dialog.showModal();
+  }, true);
+  document.getElementById("confirm-ok").addEventListener("click", function () {
+    dialog.close();
+    if (!pending) {
+      return;
+    }
+    var p = pending;
+    pending = null;
+    p.form.dataset.confirmed = "1";
+    if (p.button) {
+      p.form.requestSubmit(p.button);
+    } else {
+      p.form.requestSubmit();
+    }
+    p.form.dataset.confirmed = "";
+  });
+  document.getElementById("confirm-cancel").addEventListener("click", function () {
+    pending = null;
+    dialog.close();
+  });
+}
+
+// setupSelection keeps the bulk buttons of the user list in step with the
+// selected rows (U6): Add only with no selection; Delete and Password reset
+// with any selection; Enable with a selected disabled user; Disable with a
+// selected enabled user.
+function setupSelection() {
+  var table = document.getElementById("users-table");
+  if (!table) {
+    return;
+  }
+  var boxes = Array.prototype.slice.call(table.querySelectorAll("input[name=id]"));
+  var all = document.getElementById("select-all");
+  function set(id, on) {
+    var b = document.getElementById(id);
+    if (b) {
+      b.disabled = !on;
+    }
+  }
+  function update() {
+    var selected = boxes.filter(function (b) { return b.checked; });
+    var anyEnabled = selected.some(function (b) { return b.dataset.enabled === "true"; });
+    var anyDisabled = selected.some(function (b) { return b.dataset.enabled === "false"; });
+    set("btn-add", selected.length === 0);
+    set("btn-delete", selected.length > 0);
+    set("btn-reset", selected.length > 0);
+    set("btn-enable", anyDisabled);
+    set("btn-disable", anyEnabled);
+    if (all) {
+      all.checked = selected.length > 0 && selected.length === boxes.length;
+      all.indeterminate = selected.length > 0 && selected.length < boxes.length;
+    }
+  }
+  boxes.forEach(function (b) { b.addEventListener("change", update); });
+  if (all) {
+    all.addEventListener("change", function () {
+      boxes.forEach(function (b) { b.checked = all.checked; });
+      update();
+    });
+  }
+  update();
+}
+
+// setupDialogs opens the <dialog> named by a button's data-open and closes
+// the one around a button marked data-close. A checkbox marked data-enables
+// enables the button it names only while it is ticked (U8).
+function setupDialogs() {
+  document.querySelectorAll("[data-open]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var d = document.getElementById(b.dataset.open);
+      if (d) {
+        d.showModal();
+      }
+    });
+  });
+  document.querySelectorAll("[data-close]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var d = b.closest("dialog");
+      if (d) {
+        d.close();
+      }
+    });
+  });
+  document.querySelectorAll("input[data-enables]").forEach(function (box) {
+    var target = document.getElementById(box.dataset.enables);
+    function update() {
+      if (target) {
+        target.disabled = !box.checked;
+      }
+    }
+    box.addEventListener("change", update);
+    update();
+  });
+}
+
+// setupAssign wires each assign form: the buttons move the selected options
+// between the "unassigned" and "assigned" lists, and on submit every option
+// of the assigned list is sent.
+function setupAssign() {
+  document.querySelectorAll("form.assign").forEach(function (form) {
+    var from = form.querySelector("select.unassigned");
+    var to = form.querySelector("select.assigned");
+    function move(src, dst) {
+      Array.prototype.slice.call(src.selectedOptions).forEach(function (o) {
+        o.selected = false;
+        dst.appendChild(o);
+      });
+    }
+    form.querySelector(".move-assign").addEventListener("click", function () { move(from, to); });
+    form.querySelector(".move-unassign").addEventListener("click", function () { move(to, from); });
+    form.addEventListener("submit", function () {
+      Array.prototype.forEach.call(to.options, function (o) { o.selected = true; });
+    });
+  });
+}

@@ -1,0 +1,208 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/manage"
+	"opsiam/internal/store"
+)
+
+func (c *Console) mountUsers(mux *http.ServeMux) {
+	mux.Handle("GET "+Prefix+"users", c.page(c.listUsers))
+	mux.Handle("POST "+Prefix+"users/bulk", c.page(c.bulkUsers))
+	mux.Handle("GET "+Prefix+"users/new", c.page(c.newUser))
+	mux.Handle("POST "+Prefix+"users/new", c.page(c.createUser))
+	mux.Handle("GET "+Prefix+"users/{id}", c.page(c.showUser))
+	mux.Handle("GET "+Prefix+"users/{id}/edit", c.page(c.editUser))
+	mux.Handle("POST "+Prefix+"users/{id}/edit", c.page(c.updateUser))
+	mux.Handle("POST "+Prefix+"users/{id}/delete", c.page(c.deleteUser))
+	mux.Handle("POST "+Prefix+"users/{id}/password-reset", c.page(c.resetPassword))
+	mux.Handle("POST "+Prefix+"users/{id}/unlock", c.page(c.unlockUser))
+	mux.Handle("POST "+Prefix+"users/{id}/token", c.page(c.issueToken))
+	mux.Handle("POST "+Prefix+"users/{id}/token/revoke", c.page(c.revokeToken))
+	mux.Handle("POST "+Prefix+"users/{id}/groups", c.page(c.assignUserGroups))
+	mux.Handle("POST "+Prefix+"users/{id}/roles", c.page(c.assignUserRoles))
+}
+
+// userRow is one row of the users list.
+type userRow struct {
+	directory.User
+	Customer string // customer code, for display
+}
+
+// usersPage is the data of the users list (U5, U6, B1).
+type usersPage struct {
+	View       string // "", store.Billed or store.NonBilled: the tree node (B1)
+	Q          string
+	Rows       []userRow
+	Next       string // cursor of the next page
+	First      bool   // this is the first page
+	Counts     *manage.BillingCounts
+	Total      int
+	CanBulk    bool // enable, disable, password reset
+	CanDelete  bool
+	CanAdd     bool
+	ViewParams string // query of the current view without cursor
+}
+
+// listUsers shows the users tree (Users / Billed / Non-billed, B1) with
+// search and cursor paging (U5) and the bulk buttons (U6).
+func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) error {
+	scope, ok := v.Me.usersScope()
+	if !ok {
+		return errNotFound
+	}
+	q := r.URL.Query()
+	p := usersPage{View: q.Get("view"), Q: q.Get("q"), First: q.Get("cursor") == "",
+		CanBulk: v.Me.CanCustomerActions(), CanDelete: v.Me.CanWrite(), CanAdd: v.Me.CanWrite()}
+	if p.View != store.Billed && p.View != store.NonBilled {
+		p.View = ""
+	}
+	params := url.Values{}
+	if p.View != "" {
+		params.Set("view", p.View)
+	}
+	if p.Q != "" {
+		params.Set("q", p.Q)
+	}
+	p.ViewParams = params.Encode()
+	uq := store.UserQuery{UserFilter: store.UserFilter{Q: p.Q, Billing: p.View}, Limit: c.cfg.PageSize, Cursor: q.Get("cursor")}
+	page, err := c.svc().ListUsers(r.Context(), scope, uq)
+	if err != nil {
+		if v.fieldErrors(err) {
+			page = store.Page[directory.User]{}
+		} else {
+			return err
+		}
+	}
+	p.Next = page.Next
+	codes := customerCodes{}
+	for _, u := range page.Items {
+		code, err := codes.get(r.Context(), c.svc().Store, u.CustomerID)
+		if err != nil {
+			return err
+		}
+		p.Rows = append(p.Rows, userRow{User: u, Customer: code})
+	}
+	if v.Me.CanBilling() {
+		counts, err := c.svc().Billing(r.Context(), scope)
+		if err != nil {
+			return err
+		}
+		p.Counts = &counts
+		p.Total = counts.Billed + counts.NonBilled
+	}
+	v.Title, v.Nav, v.Data = "users.title", "users", p
+	switch p.View {
+	case store.Billed:
+		v.Title = "users.billed"
+	case store.NonBilled:
+		v.Title = "users.nonbilled"
+	}
+	c.render(w, http.StatusOK, "users", v)
+	return nil
+}
+
+// customerCodes caches the codes of the customers shown on one page.
+type customerCodes map[directory.CustomerID]string
+
+func (m customerCodes) get(ctx context.Context, s store.Customers, id directory.CustomerID) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	if code, ok := m[id]; ok {
+		return code, nil
+	}
+	cu, err := s.GetCustomer(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	m[id] = cu.Code
+	return cu.Code, nil
+}
+
+// bulkItem is the outcome of a bulk action for one user.
+type bulkItem struct {
+	ID       directory.UserID
+	Username string
+	Error    string
+}
+
+type bulkPage struct {
+	Action string
+	Done   int
+	Failed []bulkItem
+}
+
+// bulkUsers applies one action to the selected users (U6) and shows, per
+// user, what was refused; one refusal does not undo the others.
+func (c *Console) bulkUsers(w http.ResponseWriter, r *http.Request, v *view) error {
+	readScope, canRead := v.Me.usersScope()
+	if !canRead {
+		return errNotFound
+	}
+	action := r.PostFormValue("action")
+	scope, ok := v.Me.actionScope()
+	if action == manage.BulkDelete {
+		scope, ok = directory.Scope{}, v.Me.CanWrite()
+	}
+	if !ok {
+		return errForbidden
+	}
+	if readScope.Restricted() {
+		scope = readScope
+	}
+	var ids []directory.UserID
+	for _, id := range r.PostForm["id"] {
+		ids = append(ids, directory.UserID(id))
+	}
+	results, err := c.svc().Bulk(r.Context(), actor(r, v), scope, action, ids)
+	if err != nil {
+		if v.fieldErrors(err) {
+			v.Title, v.Nav, v.Data = "bulk.title", "users", bulkPage{Action: action}
+			c.render(w, http.StatusUnprocessableEntity, "bulk_result", v)
+			return nil
+		}
+		return err
+	}
+	p := bulkPage{Action: action}
+	for _, res := range results {
+		if res.Err == nil {
+			p.Done++
+			continue
+		}
+		item := bulkItem{ID: res.ID, Username: string(res.ID)}
+		if u, err := c.svc().Store.GetUser(r.Context(), scope, res.ID); err == nil {
+			item.Username = u.Username
+		}
+		ev := &view{Lang: v.Lang, Fields: map[string]string{}}
+		if ev.fieldErrors(res.Err) {
+			item.Error = joinMessages(ev)
+		} else {
+			_, key := classify(res.Err)
+			item.Error = v.T(key)
+			if key == "err.internal" {
+				c.cfg.Log.ErrorContext(r.Context(), "bulk item failed", "id", res.ID, "err", res.Err)
+			}
+		}
+		p.Failed = append(p.Failed, item)
+	}
+	v.Title, v.Nav, v.Data = "bulk.title", "users", p
+	c.render(w, http.StatusOK, "bulk_result", v)
+	return nil
+}
+
+// joinMessages joins every refusal collected on a view.
+func joinMessages(v *view) string {
+	s := ""
+	for _, m := range v.Fields {
+		s += m + " "
+	}
+	for _, m := range v.Errors {
+		s += m + " "
+	}
+	return s
+}

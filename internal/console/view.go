@@ -1,0 +1,192 @@
+package console
+
+import (
+	_ "embed" // zones.txt
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/i18n"
+	"opsiam/internal/store"
+)
+
+// zonesFile lists the IANA time zones offered by the time-zone chooser
+// (U1): UTC and the canonical zones of zone1970.tab.
+//
+//go:embed zones.txt
+var zonesFile string
+
+func loadZones() ([]string, error) {
+	var zones []string
+	for _, z := range strings.Split(zonesFile, "\n") {
+		if z = strings.TrimSpace(z); z != "" {
+			zones = append(zones, z)
+		}
+	}
+	if len(zones) == 0 {
+		return nil, errors.New("console: no time zones embedded")
+	}
+	return zones, nil
+}
+
+// view is the data of every page. Data holds the page's own values.
+type view struct {
+	Lang   string
+	Path   string
+	Query  url.Values
+	CSRF   string
+	Me     *principal
+	Title  string // message key of the page title
+	Nav    string // the active navigation entry
+	Error  string
+	Notice string
+	// Fields maps a form field to its error message (shown next to it);
+	// Errors holds refusals that belong to no field on the page.
+	Fields map[string]string
+	Errors []string
+	Data   any
+}
+
+// T looks a text up in the page's language.
+func (v *view) T(id string, args ...any) string { return messages.T(v.Lang, id, args...) }
+
+// Langs lists the language switch.
+func (v *view) Langs() []string { return i18n.Languages }
+
+// LangURL is the current page in language l.
+func (v *view) LangURL(l string) string {
+	q := url.Values{}
+	for k, vs := range v.Query {
+		if k != "lang" {
+			q[k] = vs
+		}
+	}
+	q.Set("lang", l)
+	return v.Path + "?" + q.Encode()
+}
+
+// Time renders a time in the viewer's zone.
+func (v *view) Time(t time.Time) string { return v.formatTime(t) }
+
+// Field returns the error message of a form field, if any.
+func (v *view) Field(name string) string { return v.Fields[name] }
+
+// Label is the translated label of a form field.
+func (v *view) Label(field string) string { return v.T("field." + field) }
+
+// fieldErrors puts the refusals of err on the view: each next to its field
+// when the page has it (known), the rest in Errors. It reports whether err
+// was a refusal (FieldErrors or a uniqueness conflict).
+func (v *view) fieldErrors(err error, known ...string) bool {
+	var fe directory.FieldErrors
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &fe):
+	case errors.As(err, &ce):
+		fe = directory.FieldErrors{{Field: ce.Field, Code: "taken", Message: ce.Error()}}
+	case errors.Is(err, store.ErrStale):
+		v.Errors = append(v.Errors, v.T("err.stale"))
+		return true
+	default:
+		return false
+	}
+	for _, e := range fe {
+		field := e.Field
+		if field == "customer" {
+			field = "customer_id"
+		}
+		msg := e.Message
+		if v.Lang != i18n.English || msg == "" {
+			msg = v.T("err."+e.Code) + " (" + v.T("field."+field) + ")"
+			if !messages.Has(v.Lang, "err."+e.Code) {
+				msg = e.Message
+			}
+			if v.Lang != i18n.English && e.Message != "" {
+				msg += " — " + e.Message
+			}
+		}
+		isKnown := false
+		for _, k := range known {
+			if k == field {
+				isKnown = true
+			}
+		}
+		if _, dup := v.Fields[field]; isKnown && !dup {
+			v.Fields[field] = msg
+		} else {
+			v.Errors = append(v.Errors, msg)
+		}
+	}
+	return true
+}
+
+// classify maps an error to a status and message key (STYLE P4).
+func classify(err error) (int, string) {
+	var fe directory.FieldErrors
+	switch {
+	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, "err.notfound"
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, "err.forbidden"
+	case errors.Is(err, store.ErrStale):
+		return http.StatusConflict, "err.stale"
+	case errors.As(err, &fe):
+		return http.StatusUnprocessableEntity, "err.invalid"
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, "err.taken"
+	}
+	return http.StatusInternalServerError, "err.internal"
+}
+
+// fieldArg is what the "text" and "check" form templates take.
+type fieldArg struct {
+	V     *view
+	Name  string
+	Type  string
+	Value any
+	Req   bool
+}
+
+// assignArg is what the "assign" dialog template takes.
+type assignArg struct {
+	V                 *view
+	ID, Title, Action string
+	Lists             assignLists
+}
+
+// roleTableArg is what the "roletable" template takes.
+type roleTableArg struct {
+	V     *view
+	Roles []directory.Role
+	ID    string
+}
+
+// templateFuncs are the template helpers; none marks text as safe HTML
+// (STYLE P11).
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"join": strings.Join,
+		"tabs": func(names ...string) []string { return names },
+		"assignArgs": func(v *view, id, title, action string, lists assignLists) assignArg {
+			return assignArg{V: v, ID: id, Title: title, Action: action, Lists: lists}
+		},
+		"roleTableArgs": func(v *view, roles []directory.Role, id string) roleTableArg {
+			return roleTableArg{V: v, Roles: roles, ID: id}
+		},
+		"fieldArgs": func(v *view, name, typ string, value any, req bool) fieldArg {
+			return fieldArg{V: v, Name: name, Type: typ, Value: value, Req: req}
+		},
+		"has": func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
