@@ -157,18 +157,18 @@ type relationRow struct {
 
 // groupPage is the data of a group's detail page (G2).
 type groupPage struct {
-	Group      directory.Group
-	Tab        string
-	Members    []directory.User
+	Group       directory.Group
+	Tab         string
+	Members     []directory.User
 	MembersNext string
-	Relations  []relationRow
-	AllGroups  []directory.Group // choices of the relation form
-	Roles      []directory.Role
-	RoleDlg    assignLists
-	Effective  []directory.Role
-	Git        []GitMember
-	GitOn      bool
-	GitError   bool
+	Relations   []relationRow
+	AllGroups   []directory.Group // choices of the relation form
+	Roles       []directory.Role
+	RoleDlg     assignLists
+	Effective   []directory.Role
+	Git         []GitMember
+	GitOn       bool
+	GitError    bool
 }
 
 var groupTabs = []string{"members", "relations", "roles", "effective", "git"}
