@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"opsiam/internal/auth"
@@ -168,6 +169,12 @@ func (c *Console) page(fn handlerFunc) http.Handler {
 		v.Me = &principal{User: u, Roles: roles}
 		v.CSRF = formToken(token)
 		if r.Method == http.MethodPost {
+			// The language switch of a page answering a post points at the
+			// page the form was on.
+			v.Path, v.Query = Prefix, url.Values{}
+			if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, Prefix) {
+				v.Path, v.Query = ref.Path, ref.Query()
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
 			if err := r.ParseForm(); err != nil || !tokenOK(token, r.PostFormValue(csrfField)) {
 				v.Error = v.T("err.csrf")

@@ -1,0 +1,28 @@
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Chromium returns the path of a Chromium or Chrome binary for browser
+// tests: OPSIAM_TEST_CHROMIUM when set, else the first of chromium,
+// chromium-browser, google-chrome on PATH. Without one the test is skipped,
+// or fails in CI.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("OPSIAM_TEST_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			Missing(t, "OPSIAM_TEST_CHROMIUM=%s: %v", p, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Missing(t, "no Chromium found (install the chromium package or set OPSIAM_TEST_CHROMIUM)")
+	return ""
+}
