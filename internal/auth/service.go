@@ -119,4 +119,3 @@ func newToken() (token, hash string, err error) {
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token), nil
 }
-

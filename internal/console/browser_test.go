@@ -221,4 +221,3 @@ func (b *tab) confirm(path string) {
 	b.do(chromedp.WaitVisible(chromedp.CSS("#confirm-dialog")), chromedp.Click(chromedp.CSS("#confirm-ok")))
 	b.waitURL(path)
 }
-

@@ -65,7 +65,7 @@ func TestBrowserUsers(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS("#select-all")))
 
 	// Bulk enable of the disabled user.
-	b.do(chromedp.Click(chromedp.CSS("#sel-" + string(off.ID))), chromedp.Click(chromedp.CSS("#btn-enable")))
+	b.do(chromedp.Click(chromedp.CSS("#sel-"+string(off.ID))), chromedp.Click(chromedp.CSS("#btn-enable")))
 	b.waitURL("/console/users/bulk")
 	if got := b.text("#bulk-done"); !strings.Contains(got, "1 user") {
 		t.Fatalf("bulk result: %q", got)
