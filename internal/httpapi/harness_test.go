@@ -25,7 +25,7 @@ var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads
 // env is a running API on a fresh, bootstrapped database, with the admin's
 // platform token.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlstore.DB
 	svc   *manage.Service
 	srv   *httptest.Server
@@ -48,7 +48,7 @@ func eachDB(t *testing.T, dbs []dbCase, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, dsn string, skills *directory.SkillConfig) *env {
+func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
