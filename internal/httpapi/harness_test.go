@@ -31,6 +31,7 @@ type env struct {
 	srv   *httptest.Server
 	admin string // admin's token
 	adm   directory.User
+	doc   *oaDoc
 }
 
 type dbCase struct {
@@ -152,6 +153,12 @@ func (e *env) do(r req) resp {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	out := resp{status: res.StatusCode, header: res.Header, raw: raw}
+	if e.doc == nil {
+		e.doc = loadDoc(e.t)
+	}
+	if err := e.doc.checkResponse(r.method, hr.URL.Path, out.status, res.Header.Get("Content-Type"), raw); err != nil {
+		e.t.Fatalf("%s %s: answer does not match openapi.json: %v\n%.500s", r.method, r.path, err, raw)
+	}
 	if len(raw) > 0 {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {

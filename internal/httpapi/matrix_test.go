@@ -186,6 +186,9 @@ func TestPermissionMatrix(t *testing.T) {
 		path, _, _ := strings.Cut(row.path, "?")
 		covered[row.method+" "+placeholder.ReplaceAllString(path, "{}")] = true
 		t.Run(row.method+" "+row.path, func(t *testing.T) {
+			parent := e.t
+			e.t = t
+			defer func() { e.t = parent }()
 			for i, c := range callers {
 				n++
 				tg := makeTargets(t, e, acme.ID, skilled.ID, n)
