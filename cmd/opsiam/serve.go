@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"opsiam/internal/auth"
 	"opsiam/internal/health"
+	"opsiam/internal/httpapi"
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -21,8 +23,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer e.db.Close()
 
+	skills, err := e.skills()
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+	api := &httpapi.API{
+		Manage: e.service(),
+		Credentials: []httpapi.Credential{
+			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
+		},
+		Skills: skills,
+		Log:    e.log,
+		Now:    time.Now,
+	}
+	api.Mount(mux)
 
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Secret is a configuration value that never appears in logs or %v output.
@@ -34,6 +35,10 @@ type Config struct {
 	Issuer        string // public URL of the server; default http://Addr
 	AdminPassword Secret // password of the reserved admin user on first start
 	LogLevel      string // debug, info, warn, error
+	// Timezone is the time zone of users created without one (U1).
+	Timezone string
+	// SkillsFile is the skills configuration (G7, YAML); empty: no skills.
+	SkillsFile string
 }
 
 // Defaults (SPEC §7).
@@ -60,11 +65,13 @@ func (c Config) UsesSQLite() bool {
 // positional arguments. Help output and flag errors go to errOut.
 func Load(name string, args []string, getenv func(string) string, errOut io.Writer) (Config, []string, error) {
 	c := Config{
-		Addr:     envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
-		DataDir:  envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
-		Database: getenv("OPSIAM_DATABASE"),
-		Issuer:   getenv("OPSIAM_ISSUER"),
-		LogLevel: envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
+		Addr:       envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
+		DataDir:    envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
+		Database:   getenv("OPSIAM_DATABASE"),
+		Issuer:     getenv("OPSIAM_ISSUER"),
+		LogLevel:   envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
+		Timezone:   envOr(getenv, "OPSIAM_DEFAULT_TIMEZONE", "UTC"),
+		SkillsFile: getenv("OPSIAM_SKILLS_FILE"),
 	}
 	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -74,6 +81,8 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
+	fs.StringVar(&c.Timezone, "default-timezone", c.Timezone, "IANA time zone of users created without one (OPSIAM_DEFAULT_TIMEZONE)")
+	fs.StringVar(&c.SkillsFile, "skills-file", c.SkillsFile, "skills configuration, YAML (OPSIAM_SKILLS_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -94,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Issuer, "http://") && !strings.HasPrefix(c.Issuer, "https://") {
 		errs = append(errs, fmt.Errorf("issuer %q: must be an http:// or https:// URL", c.Issuer))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || c.Timezone == "Local" {
+		errs = append(errs, fmt.Errorf("default-timezone %q: want an IANA zone name such as Asia/Tokyo", c.Timezone))
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)

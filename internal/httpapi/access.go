@@ -214,7 +214,8 @@ func (a *API) accessSkills(w http.ResponseWriter, r *http.Request) error {
 	}
 	c := directory.SkillConfig{Skills: []directory.Skill{}, SkillSets: []directory.SkillSet{}}
 	if a.Skills != nil {
-		c = *a.Skills
+		c.Skills = append(c.Skills, a.Skills.Skills...)
+		c.SkillSets = append(c.SkillSets, a.Skills.SkillSets...)
 	}
 	return writeJSON(w, http.StatusOK, c)
 }

@@ -37,7 +37,9 @@ type route struct {
 }
 
 func (a *API) routes() []route {
-	r := func(method, path string, h handlerFunc) route { return route{method: method, path: Prefix + path, h: h} }
+	r := func(method, path string, h handlerFunc) route {
+		return route{method: method, path: Prefix + path, h: h}
+	}
 	return []route{
 		{method: "GET", path: Prefix + "/openapi.json", h: a.openAPI, public: true},
 

@@ -25,12 +25,13 @@ var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads
 // env is a running API on a fresh, bootstrapped database, with the admin's
 // platform token.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlstore.DB
 	svc   *manage.Service
 	srv   *httptest.Server
 	admin string // admin's token
 	adm   directory.User
+	doc   *oaDoc
 }
 
 type dbCase struct {
@@ -48,7 +49,7 @@ func eachDB(t *testing.T, dbs []dbCase, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, dsn string, skills *directory.SkillConfig) *env {
+func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
@@ -152,6 +153,12 @@ func (e *env) do(r req) resp {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	out := resp{status: res.StatusCode, header: res.Header, raw: raw}
+	if e.doc == nil {
+		e.doc = loadDoc(e.t)
+	}
+	if err := e.doc.checkResponse(r.method, hr.URL.Path, out.status, res.Header.Get("Content-Type"), raw); err != nil {
+		e.t.Fatalf("%s %s: answer does not match openapi.json: %v\n%.500s", r.method, r.path, err, raw)
+	}
 	if len(raw) > 0 {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {

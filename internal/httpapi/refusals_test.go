@@ -80,6 +80,9 @@ func TestRefusals(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
+				parent := e.t
+				e.t = t
+				defer func() { e.t = parent }()
 				before := e.auditCount()
 				r := e.do(req{method: tc.method, path: tc.path, token: e.admin, body: tc.body})
 				if r.status != tc.status || !slices.Contains(r.fieldErrors(), tc.want) {

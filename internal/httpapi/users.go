@@ -58,7 +58,9 @@ func (in userInput) patch() manage.UserPatch {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
-	if err := needDirectoryWrite(r); err != nil {
+	p := principal(r)
+	_, canRead := p.usersScope()
+	if err := needPerm(p, directory.PermUserWrite, canRead); err != nil {
 		return err
 	}
 	var in userInput

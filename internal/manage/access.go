@@ -86,7 +86,9 @@ func (s *Service) ResourceList(ctx context.Context, id directory.UserID) (Resour
 			}
 		}
 	}
-	slices.SortFunc(out.Users, func(a, b directory.User) int { return strings.Compare(directory.Key(a.Username), directory.Key(b.Username)) })
+	slices.SortFunc(out.Users, func(a, b directory.User) int {
+		return strings.Compare(directory.Key(a.Username), directory.Key(b.Username))
+	})
 	slices.SortFunc(out.Groups, func(a, b directory.Group) int { return strings.Compare(directory.Key(a.Name), directory.Key(b.Name)) })
 	return out, nil
 }
