@@ -23,13 +23,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+	sign, err := buildSignin(e.cfg, e.db, e.log)
+	if err != nil {
+		return err
+	}
+	sign.Pages.Mount(mux)
+	// sign.MailTarget goes to the outbox worker; sign.Pages.SessionUser to the REST API.
+	go purgeSessions(ctx, sign.Auth, e.log)
 
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           loopbackOnly(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

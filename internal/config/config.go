@@ -34,6 +34,8 @@ type Config struct {
 	Issuer        string // public URL of the server; default http://Addr
 	AdminPassword Secret // password of the reserved admin user on first start
 	LogLevel      string // debug, info, warn, error
+	SMTP          SMTPConfig
+	Auth          AuthConfig
 }
 
 // Defaults (SPEC §7).
@@ -74,13 +76,15 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
+	var envErrs []error
+	authFlags(fs, &c, getenv, &envErrs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
 	}
-	return c, fs.Args(), c.Validate()
+	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
 }
 
 // Validate names every bad field at once.
@@ -98,6 +102,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }
 
