@@ -29,10 +29,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+	sign, err := buildSignin(e.cfg, e.db, e.log)
+	if err != nil {
+		return err
+	}
+	sign.Pages.Mount(mux)
+	// sign.MailTarget goes to the outbox worker.
+	go purgeSessions(ctx, sign.Auth, e.log)
 	api := &httpapi.API{
 		Manage: e.service(),
 		Credentials: []httpapi.Credential{
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
+			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
 		},
 		Skills: skills,
 		Log:    e.log,
@@ -45,7 +53,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           loopbackOnly(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

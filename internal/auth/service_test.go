@@ -42,7 +42,7 @@ func databases(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	t.Run("Postgres", func(t *testing.T) { fn(t, newFixture(t, testenv.PostgresSchema(t))) })
 }
 
-func newFixture(t *testing.T, dsn string) *fixture {
+func newFixture(t testing.TB, dsn string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
@@ -62,7 +62,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 }
 
 // user creates an enabled user with password pw ("" for none).
-func (f *fixture) user(t *testing.T, name, pw string, otpRequired bool) directory.User {
+func (f *fixture) user(t testing.TB, name, pw string, otpRequired bool) directory.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := f.st.CreateUser(ctx, directory.User{Username: name, Email: name + "@example.com", FirstName: "F",

@@ -100,6 +100,8 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 // the user was locked or disabled meanwhile), ends the pending session and
 // opens a full one with a new id.
 func (s *Service) finish(ctx context.Context, u directory.User, pendingHash string, src Source) (string, store.Session, error) {
+	var token string
+	var sess store.Session
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.RecordSignIn(ctx, u.ID, s.Now()); err != nil {
 			return err
@@ -109,6 +111,10 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 				return err
 			}
 		}
+		var err error
+		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.sign_in", u.ID, nil)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -117,7 +123,7 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 	if err != nil {
 		return "", store.Session{}, err
 	}
-	return s.startSession(ctx, u.ID, store.StageFull)
+	return token, sess, nil
 }
 
 // Unlock lifts a lock at once (A3, the admin unlock endpoint), with its

@@ -39,6 +39,8 @@ type Config struct {
 	Timezone string
 	// SkillsFile is the skills configuration (G7, YAML); empty: no skills.
 	SkillsFile string
+	SMTP       SMTPConfig
+	Auth       AuthConfig
 }
 
 // Defaults (SPEC §7).
@@ -83,13 +85,15 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
 	fs.StringVar(&c.Timezone, "default-timezone", c.Timezone, "IANA time zone of users created without one (OPSIAM_DEFAULT_TIMEZONE)")
 	fs.StringVar(&c.SkillsFile, "skills-file", c.SkillsFile, "skills configuration, YAML (OPSIAM_SKILLS_FILE)")
+	var envErrs []error
+	authFlags(fs, &c, getenv, &envErrs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
 	}
-	return c, fs.Args(), c.Validate()
+	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
 }
 
 // Validate names every bad field at once.
@@ -110,6 +114,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }
 

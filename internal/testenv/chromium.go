@@ -7,9 +7,8 @@ import (
 )
 
 // Chromium returns the path of a Chromium or Chrome binary for browser
-// tests: OPSIAM_TEST_CHROMIUM when set, else the first of chromium,
-// chromium-browser, google-chrome on PATH. Without one the test is skipped,
-// or fails in CI.
+// tests: OPSIAM_TEST_CHROMIUM, else chromium, chromium-browser or
+// google-chrome on PATH (.ci/run installs Debian's chromium).
 func Chromium(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("OPSIAM_TEST_CHROMIUM"); p != "" {
@@ -23,6 +22,6 @@ func Chromium(t testing.TB) string {
 			return p
 		}
 	}
-	Missing(t, "no Chromium found (install the chromium package or set OPSIAM_TEST_CHROMIUM)")
+	Missing(t, "no chromium, chromium-browser or google-chrome on PATH (see .ci/run)")
 	return ""
 }

@@ -77,7 +77,7 @@ func (q *queries) ClearAccountPasswordFailures(ctx context.Context, u directory.
 
 func (q *queries) OTP(ctx context.Context, u directory.UserID) (store.OTPState, error) {
 	var s store.OTPState
-	err := q.wr.QueryRowContext(ctx, `SELECT secret, pending, last_step FROM user_otp WHERE user_id = $1`, string(u)).
+	err := q.rd.QueryRowContext(ctx, `SELECT secret, pending, last_step FROM user_otp WHERE user_id = $1`, string(u)).
 		Scan(&s.Secret, &s.Pending, &s.LastStep)
 	return s, notFound(err)
 }
