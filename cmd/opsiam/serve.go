@@ -36,8 +36,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sign.Pages.Mount(mux)
 	// sign.MailTarget goes to the outbox worker.
 	go purgeSessions(ctx, sign.Auth, e.log)
+	svc := e.service()
+	if err := mountConsole(mux, e.cfg, svc, sign.Auth, e.log); err != nil {
+		return err
+	}
 	api := &httpapi.API{
-		Manage: e.service(),
+		Manage: svc,
 		Credentials: []httpapi.Credential{
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
 			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
