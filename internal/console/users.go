@@ -40,8 +40,6 @@ type usersPage struct {
 	Rows       []userRow
 	Next       string // cursor of the next page
 	First      bool   // this is the first page
-	Counts     *manage.BillingCounts
-	Total      int
 	CanBulk    bool // enable, disable, password reset
 	CanDelete  bool
 	CanAdd     bool
@@ -86,14 +84,6 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) err
 			return err
 		}
 		p.Rows = append(p.Rows, userRow{User: u, Customer: code})
-	}
-	if v.Me.CanBilling() {
-		counts, err := c.svc().Billing(r.Context(), scope)
-		if err != nil {
-			return err
-		}
-		p.Counts = &counts
-		p.Total = counts.Billed + counts.NonBilled
 	}
 	v.Title, v.Nav, v.Data = "users.title", "users", p
 	switch p.View {
