@@ -40,7 +40,7 @@ type usersPage struct {
 	Rows       []userRow
 	Next       string // cursor of the next page
 	First      bool   // this is the first page
-	CanBulk    bool // enable, disable, password reset
+	CanBulk    bool   // enable, disable, password reset
 	CanDelete  bool
 	CanAdd     bool
 	ViewParams string // query of the current view without cursor
