@@ -190,3 +190,8 @@ func mustContain(t *testing.T, body string, wants ...string) {
 		}
 	}
 }
+
+// managePatchCustomer is a patch that sets only the customer.
+func managePatchCustomer(id directory.CustomerID) manage.UserPatch {
+	return manage.UserPatch{CustomerID: &id}
+}
