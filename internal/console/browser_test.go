@@ -197,7 +197,7 @@ func (b *tab) signIn(user, password, next string) {
 func (b *tab) checkPage(name string) {
 	b.t.Helper()
 	missing := eval[[]string](b, `Array.from(document.querySelectorAll("input:not([type=hidden]), select, textarea"))
-		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+		.filter(e => !(e.labels && e.labels.length))
 		.map(e => e.outerHTML)`)
 	if len(missing) > 0 {
 		b.t.Errorf("%s: inputs without a label: %v", name, missing)

@@ -2,12 +2,14 @@ package console_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/store"
 )
 
 // buttons reads the disabled state of the bulk buttons of the users page.
@@ -72,6 +74,21 @@ func TestBrowserUsers(t *testing.T) {
 	}
 	if u, _ := s.db.GetUser(ctx, directory.Scope{}, off.ID); !u.Enabled {
 		t.Fatal("bulk enable did not enable u-off")
+	}
+
+	// Bulk delete asks first; Cancel keeps the user, OK deletes it.
+	b.navigate("/console/users")
+	b.do(chromedp.Click(chromedp.CSS("#sel-"+string(on.ID))), chromedp.Click(chromedp.CSS("#btn-delete")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-dialog")))
+	b.checkPage("users-confirm-delete")
+	b.do(chromedp.Click(chromedp.CSS("#confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#confirm-dialog")))
+	if _, err := s.db.GetUser(ctx, directory.Scope{}, on.ID); err != nil {
+		t.Fatalf("cancelled delete removed the user: %v", err)
+	}
+	b.do(chromedp.Click(chromedp.CSS("#btn-delete")))
+	b.confirm("/console/users/bulk")
+	if _, err := s.db.GetUser(ctx, directory.Scope{}, on.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("confirmed bulk delete kept the user: %v", err)
 	}
 
 	// U8: Add asks for the personal-information confirmation first.
