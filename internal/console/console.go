@@ -59,6 +59,9 @@ type Config struct {
 	GitMembers GitMembersFunc
 	// PageSize is the number of rows of a list page (default 50).
 	PageSize int
+	// Templates holds templates/*.html; nil means the ones embedded in the
+	// binary. A development flag may point it at the source tree.
+	Templates fs.FS
 }
 
 // Console serves the console pages. Build it with New.
@@ -92,9 +95,13 @@ func New(cfg Config) (*Console, error) {
 	if err := messages.Check(); err != nil {
 		return nil, err
 	}
+	files := cfg.Templates
+	if files == nil {
+		files = templateFiles
+	}
 	c := &Console{cfg: cfg, tmpl: map[string]*template.Template{}, cop: http.NewCrossOriginProtection()}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(templateFiles, append(partials, "templates/"+name+".html")...)
+		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(files, append(partials, "templates/"+name+".html")...)
 		if err != nil {
 			return nil, err
 		}

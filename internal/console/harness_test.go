@@ -53,10 +53,7 @@ func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.H
 	tb.Helper()
 	hasher := auth.Hasher{Params: fastParams}
 	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: hasher, Timezone: "Asia/Tokyo"}
-	as, err := auth.New(db, hasher, auth.DefaultPolicy(), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	as := authService(tb, db)
 	si, err := signin.New(signin.Config{Auth: as, LoginPerMinute: 10000})
 	if err != nil {
 		tb.Fatal(err)
@@ -194,4 +191,13 @@ func mustContain(t *testing.T, body string, wants ...string) {
 // managePatchCustomer is a patch that sets only the customer.
 func managePatchCustomer(id directory.CustomerID) manage.UserPatch {
 	return manage.UserPatch{CustomerID: &id}
+}
+
+func authService(tb testing.TB, db *sqlstore.DB) *auth.Service {
+	tb.Helper()
+	as, err := auth.New(db, auth.Hasher{Params: fastParams}, auth.DefaultPolicy(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return as
 }
