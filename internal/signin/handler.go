@@ -213,12 +213,23 @@ func sessionToken(r *http.Request) string {
 	return ""
 }
 
+// clientKey is the rate-limit key of a client address: the address, or
+// for IPv6 its /64, which one subscriber usually holds whole.
+func clientKey(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
 // allowLogin applies the per-address limit of POST /login.
 func (h *Handler) allowLogin(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientKey(r.RemoteAddr)
 	now := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
