@@ -130,7 +130,7 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 // audit record.
 func (s *Service) Unlock(ctx context.Context, u directory.UserID, src Source) error {
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.UnlockUser(ctx, u); err != nil {
+		if err := tx.ClearLockout(ctx, u); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, src, "user.unlock", u, nil)

@@ -36,7 +36,7 @@ func testLockout(t *testing.T, open Factory) {
 		if err := s.RecordSignIn(ctx, u.ID, t0.Add(6*time.Minute)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("RecordSignIn while locked = %v, want ErrNotFound", err)
 		}
-		if err := s.UnlockUser(ctx, u.ID); err != nil {
+		if err := s.ClearLockout(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.GetUser(ctx, directory.Scope{}, u.ID)
