@@ -298,3 +298,24 @@ func testMailLinks(t *testing.T, open Factory) {
 		t.Fatalf("verify link: %+v, %v", got, err)
 	}
 }
+
+func testLoginLookup(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t)
+	a := mustUser(t, s, "ann")
+	b := newUser("ann@example.com") // a user name equal to ann's mail address
+	b.Email = "other@example.com"
+	bu, err := s.CreateUser(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for login, want := range map[string]directory.UserID{"ANN": a.ID, "ann@example.com": bu.ID, "Other@Example.com": bu.ID} {
+		got, err := s.GetUserByLogin(ctx, login)
+		if err != nil || got.ID != want {
+			t.Errorf("GetUserByLogin(%q) = %s, %v; want %s", login, got.Username, err, want)
+		}
+	}
+	if _, err := s.GetUserByLogin(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown login: %v", err)
+	}
+}
