@@ -29,8 +29,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
-	sign, err := buildSignin(e.cfg, e.db, e.log)
+
+	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
+		return err
+	}
+	// The default issuer http://ADDR follows the port actually bound, so
+	// that mail links work with --addr HOST:0.
+	issuer := e.cfg.Issuer
+	if issuer == "http://"+e.cfg.Addr {
+		host, _, _ := net.SplitHostPort(e.cfg.Addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		issuer = "http://" + net.JoinHostPort(host, port)
+	}
+	sign, err := buildSignin(e.cfg, issuer, e.db, e.log)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	sign.Pages.Mount(mux)
@@ -52,16 +66,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	api.Mount(mux)
 
-	ln, err := net.Listen("tcp", e.cfg.Addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Handler:           loopbackOnly(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", e.cfg.Issuer, "database", string(e.db.Dialect()))
+	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", issuer, "database", string(e.db.Dialect()))
 	fmt.Fprintf(stdout, "opsiam is serving on http://%s\n", ln.Addr())
 
 	errc := make(chan error, 1)

@@ -39,10 +39,11 @@ type signinParts struct {
 	MailTarget *mail.Target
 }
 
-// buildSignin makes the sign-in service, the pages and the mail target.
+// buildSignin makes the sign-in service, the pages and the mail target;
+// issuer is the server's public URL (mail links, Secure cookies).
 // Without SMTP, mails go to the log and to /dev/mail (served to loopback
 // clients only, since its mails hold password links).
-func buildSignin(cfg config.Config, st store.Store, log *slog.Logger) (*signinParts, error) {
+func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Logger) (*signinParts, error) {
 	svc, err := auth.New(st, hasher(cfg.Auth), policy(cfg.Auth), time.Now)
 	if err != nil {
 		return nil, err
@@ -60,13 +61,13 @@ func buildSignin(cfg config.Config, st store.Store, log *slog.Logger) (*signinPa
 	if err != nil {
 		return nil, err
 	}
-	pages, err := signin.New(signin.Config{Auth: svc, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://"),
+	pages, err := signin.New(signin.Config{Auth: svc, Log: log, Secure: strings.HasPrefix(issuer, "https://"),
 		DevMail: box, LoginPerMinute: cfg.Auth.LoginPerMinute})
 	if err != nil {
 		return nil, err
 	}
 	return &signinParts{Auth: svc, Pages: pages,
-		MailTarget: &mail.Target{Users: st, Links: svc, Mailer: mailer, Templates: tmpl, BaseURL: cfg.Issuer}}, nil
+		MailTarget: &mail.Target{Users: st, Links: svc, Mailer: mailer, Templates: tmpl, BaseURL: issuer}}, nil
 }
 
 // loopbackOnly refuses /dev/mail to clients that are not on this host.

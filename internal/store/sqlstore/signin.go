@@ -48,7 +48,7 @@ func (q *queries) RecordSignIn(ctx context.Context, u directory.UserID, now time
  WHERE id = $2 AND enabled = $3 AND locked_until <= $1`, toMicros(now), string(u), true)
 }
 
-func (q *queries) UnlockUser(ctx context.Context, u directory.UserID) error {
+func (q *queries) ClearLockout(ctx context.Context, u directory.UserID) error {
 	return q.execOne(ctx, `UPDATE users SET locked_until = 0, login_failures = 0, failure_window_start = 0 WHERE id = $1`, string(u))
 }
 
