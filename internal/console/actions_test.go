@@ -13,6 +13,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/console"
 	"opsiam/internal/directory"
+	"opsiam/internal/manage"
 	"opsiam/internal/store"
 )
 
@@ -197,4 +198,36 @@ func TestJapaneseErrors(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	mustContain(t, body, "入力が必要です", "名前")
+}
+
+// TestEditMail: a new mail address clears "mail verified" unless the
+// administrator ticks the box; ticking it by hand sets it (U9).
+func TestEditMail(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	u := s.user(t, "frank")
+	v := true
+	if _, err := s.svc.UpdateUser(ctx, sys, directory.Scope{}, u.ID, 0, manage.UserPatch{EmailVerified: &v}); err != nil {
+		t.Fatal(err)
+	}
+	cl := s.signIn(t, "admin", adminPassword)
+	edit := "/console/users/" + string(u.ID) + "/edit"
+	form := func(mail string, verified bool) url.Values {
+		f := url.Values{"email": {mail}, "first_name": {"F"}, "last_name": {"L"}, "enabled": {"on"}, "timezone": {"UTC"}}
+		if verified {
+			f.Set("email_verified", "on")
+		}
+		return f
+	}
+	if code, body := cl.post(edit, edit, form("frank2@example.test", true)); code != http.StatusOK {
+		t.Fatalf("edit: %d\n%s", code, body)
+	}
+	got, _ := s.db.GetUser(ctx, directory.Scope{}, u.ID)
+	if got.Email != "frank2@example.test" || got.EmailVerified {
+		t.Fatalf("after a mail change with the box left ticked: %s verified=%v", got.Email, got.EmailVerified)
+	}
+	cl.post(edit, edit, form("frank2@example.test", true))
+	if got, _ := s.db.GetUser(ctx, directory.Scope{}, u.ID); !got.EmailVerified {
+		t.Fatal("ticking mail verified by hand did not set it")
+	}
 }

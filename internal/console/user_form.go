@@ -154,8 +154,11 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, v *view) er
 		return err
 	}
 	p := patchFromForm(r, false)
+	// Only a change of the box is a decision of the administrator; a new
+	// mail address with the box left as it was clears "mail verified" and
+	// sends a verification mail (U9).
 	verified := r.PostFormValue("email_verified") == "on"
-	if verified != old.EmailVerified || verified && directory.Key(*p.Email) != directory.Key(old.Email) {
+	if verified != old.EmailVerified {
 		p.EmailVerified = &verified
 	}
 	version := parseVersion(r.PostFormValue("version"))
