@@ -94,6 +94,19 @@ func TestBrowserDirectory(t *testing.T) {
 		t.Fatalf("git tab: %q", got)
 	}
 
+	b.navigate("/console/groups/" + string(ops.ID))
+	b.checkPage("group-members")
+	b.navigate("/console/groups/" + string(ops.ID) + "/edit")
+	b.checkPage("group-edit")
+	b.navigate("/console/customers/new")
+	b.checkPage("customer-new")
+	admin, err := s.db.GetUserByUsername(ctx, directory.Scope{}, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.navigate("/console/users/" + string(admin.ID) + "?tab=roles")
+	b.checkPage("user-roles")
+
 	// The audit log lists the changes, newest first.
 	b.navigate("/console/audit")
 	b.checkPage("audit")

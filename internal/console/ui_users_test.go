@@ -139,6 +139,12 @@ func TestBrowserUsers(t *testing.T) {
 		t.Fatalf("customer shown as %q", got)
 	}
 
+	b.navigate("/console/users/" + string(hanako.ID) + "/edit")
+	b.checkPage("user-edit")
+	if got := eval[string](b, `document.getElementById("f-timezone").value`); got != "Asia/Tokyo" {
+		t.Fatalf("edit form time zone %q", got)
+	}
+
 	// Assign the role Customer User through the roles dialog (U11).
 	cuRole, err := s.db.GetRoleByName(ctx, directory.RoleNameCustomerUser)
 	if err != nil {
