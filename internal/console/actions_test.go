@@ -19,8 +19,9 @@ import (
 
 // TestUserActions: platform token shown once and only its hash kept (A6),
 // revoke, unlock offered only while locked (A3), password reset audited.
-func TestUserActions(t *testing.T) {
-	s := newServer(t)
+func TestUserActions(t *testing.T) { databases(t, testUserActions) }
+
+func testUserActions(t *testing.T, s *server) {
 	ctx := context.Background()
 	u := s.user(t, "carol")
 	cl := s.signIn(t, "admin", adminPassword)
@@ -120,8 +121,9 @@ func TestCustomerChooser(t *testing.T) {
 
 // TestCustomerAdminScope: a customer_admin sees only its own customer's
 // users (404 for others) and may disable them, but not delete (403).
-func TestCustomerAdminScope(t *testing.T) {
-	s := newServer(t)
+func TestCustomerAdminScope(t *testing.T) { databases(t, testCustomerAdminScope) }
+
+func testCustomerAdminScope(t *testing.T, s *server) {
 	ctx := context.Background()
 	acme, err := s.svc.CreateCustomer(ctx, sys, directory.Customer{Code: "acme", Name: "ACME"})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"opsiam/internal/manage"
 	"opsiam/internal/signin"
 	"opsiam/internal/store/sqlstore"
+	"opsiam/internal/testenv"
 )
 
 var fastParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -33,8 +34,14 @@ type server struct {
 
 func openStore(tb testing.TB) *sqlstore.DB {
 	tb.Helper()
+	return openDSN(tb, filepath.Join(tb.TempDir(), "console.db"))
+}
+
+// openDSN opens, migrates and bootstraps the database at dsn.
+func openDSN(tb testing.TB, dsn string) *sqlstore.DB {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(tb.TempDir(), "console.db"))
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,7 +77,12 @@ func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.H
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	db := openStore(t)
+	return newServerOn(t, openStore(t))
+}
+
+// newServerOn serves the pages over db.
+func newServerOn(t *testing.T, db *sqlstore.DB) *server {
+	t.Helper()
 	h, svc := handler(t, db, nil)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
@@ -200,4 +212,11 @@ func authService(tb testing.TB, db *sqlstore.DB) *auth.Service {
 		tb.Fatal(err)
 	}
 	return as
+}
+
+// databases runs fn on SQLite and on PostgreSQL (skipped without it
+// outside CI).
+func databases(t *testing.T, fn func(t *testing.T, s *server)) {
+	t.Run("SQLite", func(t *testing.T) { fn(t, newServer(t)) })
+	t.Run("Postgres", func(t *testing.T) { fn(t, newServerOn(t, openDSN(t, testenv.PostgresSchema(t)))) })
 }

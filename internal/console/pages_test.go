@@ -13,8 +13,9 @@ import (
 
 // TestPagesRender visits every page as admin: each renders without error,
 // and each input has a label.
-func TestPagesRender(t *testing.T) {
-	s := newServer(t)
+func TestPagesRender(t *testing.T) { databases(t, testPagesRender) }
+
+func testPagesRender(t *testing.T, s *server) {
 	ctx := context.Background()
 	u := s.user(t, "alice")
 	g, err := s.svc.CreateGroup(ctx, sys, directory.Group{Name: "ops"})
