@@ -51,7 +51,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 		t, err := time.ParseInLocation("2006-01-02", d.val, loc)
 		if err != nil {
-			fe = append(fe, directory.FieldError{Field: d.field, Code: directory.CodeInvalid, Message: "Enter a date such as 2026-01-31."})
+			fe = append(fe, directory.FieldError{Field: d.field, Code: directory.CodeInvalid, Message: v.T("err.date")})
 			continue
 		}
 		*d.dst = t.AddDate(0, 0, d.add)

@@ -315,7 +315,7 @@ func (c *Console) addGroupMember(w http.ResponseWriter, r *http.Request, v *view
 	name := r.PostFormValue("username")
 	u, err := c.svc().Store.GetUserByUsername(r.Context(), directory.Scope{}, name)
 	if errors.Is(err, store.ErrNotFound) {
-		err = directory.FieldErrors{{Field: "username", Code: directory.CodeInvalid, Message: "No user is named " + name + "."}}
+		err = directory.FieldErrors{{Field: "username", Code: directory.CodeInvalid, Message: v.T("err.nouser", name)}}
 	}
 	if err == nil {
 		err = c.svc().AddMembers(r.Context(), actor(r, v), g.ID, []directory.UserID{u.ID})
@@ -346,7 +346,7 @@ func (c *Console) setGroupRelation(w http.ResponseWriter, r *http.Request, v *vi
 	}
 	t := directory.RelationType(r.PostFormValue("type"))
 	if !t.Valid() {
-		err = directory.FieldErrors{{Field: "type", Code: directory.CodeInvalid, Message: "Choose Manage, Managed or Manage/Managed."}}
+		err = directory.FieldErrors{{Field: "type", Code: directory.CodeInvalid, Message: v.T("err.relationtype")}}
 	} else {
 		err = c.svc().SetRelation(r.Context(), actor(r, v), g.ID, directory.GroupID(r.PostFormValue("group_id")), t)
 	}
