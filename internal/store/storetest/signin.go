@@ -318,4 +318,27 @@ func testLoginLookup(t *testing.T, open Factory) {
 	if _, err := s.GetUserByLogin(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown login: %v", err)
 	}
+	// LoadSignIn: the same choice, with hash and OTP state.
+	if err := s.SetPasswordHash(ctx, a.ID, "hash-a"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetPendingOTP(ctx, a.ID, "P")
+	rec, err := s.LoadSignIn(ctx, "Ann")
+	if err != nil || rec.User.ID != a.ID || rec.PasswordHash != "hash-a" || rec.HasOTP {
+		t.Fatalf("LoadSignIn(Ann) = %+v, %v (a pending secret is no OTP yet)", rec, err)
+	}
+	s.ConfirmOTP(ctx, a.ID, 1)
+	if rec, _ := s.LoadSignIn(ctx, "ann"); !rec.HasOTP {
+		t.Fatal("confirmed OTP not seen")
+	}
+	rec, err = s.LoadSignIn(ctx, "ann@example.com")
+	if err != nil || rec.User.ID != bu.ID || rec.PasswordHash != "" {
+		t.Fatalf("LoadSignIn(ann@example.com) = %+v, %v", rec, err)
+	}
+	if rec, _ := s.LoadSignIn(ctx, "other@example.com"); rec.User.ID != bu.ID {
+		t.Fatal("mail login")
+	}
+	if _, err := s.LoadSignIn(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown login: %v", err)
+	}
 }
