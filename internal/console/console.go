@@ -72,13 +72,17 @@ type Console struct {
 	zones []string
 }
 
-// pages lists every page template; each is parsed with layout.html.
-var pageNames = []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
-	"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-	"audit", "message"}
+// pageNames lists every page template; each is parsed with the partials.
+func pageNames() []string {
+	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
+		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
+		"audit", "message"}
+}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/assign.html", "templates/roletable.html"}
+func partials() []string {
+	return []string{"templates/layout.html", "templates/assign.html", "templates/roletable.html"}
+}
 
 // New parses every template (a broken one fails here, STYLE P11) and checks
 // that the message catalogue is complete in both languages.
@@ -100,8 +104,8 @@ func New(cfg Config) (*Console, error) {
 		files = templateFiles
 	}
 	c := &Console{cfg: cfg, tmpl: map[string]*template.Template{}, cop: http.NewCrossOriginProtection()}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(files, append(partials, "templates/"+name+".html")...)
+	for _, name := range pageNames() {
+		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(files, append(partials(), "templates/"+name+".html")...)
 		if err != nil {
 			return nil, err
 		}

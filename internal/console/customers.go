@@ -17,7 +17,9 @@ func (c *Console) mountCustomers(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"customers/{id}/invalidate", c.page(c.invalidateCustomer))
 }
 
-var customerFields = []string{"code", "name", "street", "zip", "city", "country", "url", "comment", "state"}
+func customerFields() []string {
+	return []string{"code", "name", "street", "zip", "city", "country", "url", "comment", "state"}
+}
 
 // listCustomers lists customers, optionally of one state (C1).
 func (c *Console) listCustomers(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -77,7 +79,7 @@ func (c *Console) createCustomer(w http.ResponseWriter, r *http.Request, v *view
 	}
 	in := customerFromForm(r)
 	if _, err := c.svc().CreateCustomer(r.Context(), actor(r, v), in); err != nil {
-		if v.fieldErrors(err, customerFields...) {
+		if v.fieldErrors(err, customerFields()...) {
 			return c.renderCustomerForm(w, v, http.StatusUnprocessableEntity, customerForm{New: true, Customer: in})
 		}
 		return err
@@ -117,7 +119,7 @@ func (c *Console) updateCustomer(w http.ResponseWriter, r *http.Request, v *view
 	p := manage.CustomerPatch{Name: &in.Name, Street: &in.Street, Zip: &in.Zip, City: &in.City, Country: &in.Country,
 		URL: &in.URL, Comment: &in.Comment, State: &in.State}
 	if _, err := c.svc().UpdateCustomer(r.Context(), actor(r, v), old.ID, parseVersion(r.PostFormValue("version")), p); err != nil {
-		if v.fieldErrors(err, customerFields...) {
+		if v.fieldErrors(err, customerFields()...) {
 			in.ID, in.Code, in.Version = old.ID, old.Code, old.Version
 			return c.renderCustomerForm(w, v, http.StatusUnprocessableEntity, customerForm{Customer: in})
 		}
@@ -137,7 +139,7 @@ func (c *Console) invalidateCustomer(w http.ResponseWriter, r *http.Request, v *
 	}
 	st := directory.CustomerInvalid
 	if _, err := c.svc().UpdateCustomer(r.Context(), actor(r, v), old.ID, 0, manage.CustomerPatch{State: &st}); err != nil {
-		if v.fieldErrors(err, customerFields...) {
+		if v.fieldErrors(err, customerFields()...) {
 			return c.renderCustomerForm(w, v, http.StatusUnprocessableEntity, customerForm{Customer: old})
 		}
 		return err

@@ -25,7 +25,7 @@ func (c *Console) mountGroups(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"groups/{id}/roles", c.page(c.assignGroupRoles))
 }
 
-var groupFields = []string{"name", "email", "description"}
+func groupFields() []string { return []string{"name", "email", "description"} }
 
 // listPage is the data of a simple list with search and cursor paging.
 type listPage[T any] struct {
@@ -87,7 +87,7 @@ func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, v *view) e
 	g := groupFromForm(r)
 	created, err := c.svc().CreateGroup(r.Context(), actor(r, v), g)
 	if err != nil {
-		if v.fieldErrors(err, groupFields...) {
+		if v.fieldErrors(err, groupFields()...) {
 			return c.renderGroupForm(w, v, http.StatusUnprocessableEntity, groupForm{New: true, Group: g})
 		}
 		return err
@@ -128,7 +128,7 @@ func (c *Console) updateGroup(w http.ResponseWriter, r *http.Request, v *view) e
 	p := manage.GroupPatch{Name: &in.Name, Email: &in.Email, Description: &in.Description}
 	_, err = c.svc().UpdateGroup(r.Context(), actor(r, v), old.ID, parseVersion(r.PostFormValue("version")), p)
 	if err != nil {
-		if v.fieldErrors(err, groupFields...) {
+		if v.fieldErrors(err, groupFields()...) {
 			in.ID, in.Version = old.ID, old.Version
 			return c.renderGroupForm(w, v, http.StatusUnprocessableEntity, groupForm{Group: in})
 		}
@@ -171,7 +171,7 @@ type groupPage struct {
 	GitError    bool
 }
 
-var groupTabs = []string{"members", "relations", "roles", "effective", "git"}
+func groupTabs() []string { return []string{"members", "relations", "roles", "effective", "git"} }
 
 func (c *Console) showGroup(w http.ResponseWriter, r *http.Request, v *view) error {
 	g, err := c.readableGroup(r, v)
@@ -185,7 +185,7 @@ func (c *Console) renderGroup(w http.ResponseWriter, r *http.Request, v *view, s
 	ctx := r.Context()
 	q := r.URL.Query()
 	p := groupPage{Group: g, Tab: q.Get("tab"), GitOn: c.cfg.GitMembers != nil}
-	if !slices.Contains(groupTabs, p.Tab) {
+	if !slices.Contains(groupTabs(), p.Tab) {
 		p.Tab = "members"
 	}
 	if done := q.Get("done"); done != "" && messages.Has(v.Lang, "done."+done) {

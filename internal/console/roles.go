@@ -19,7 +19,7 @@ func (c *Console) mountRoles(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"roles/{id}/contains", c.page(c.assignContains))
 }
 
-var roleFields = []string{"name", "description"}
+func roleFields() []string { return []string{"name", "description"} }
 
 // listRoles lists roles with their type (R1); delete is offered only for
 // custom roles (R2).
@@ -63,7 +63,7 @@ func (c *Console) createRole(w http.ResponseWriter, r *http.Request, v *view) er
 	in := directory.Role{Name: r.PostFormValue("name"), Description: r.PostFormValue("description"), Type: directory.RoleCustom}
 	created, err := c.svc().CreateRole(r.Context(), actor(r, v), in)
 	if err != nil {
-		if v.fieldErrors(err, roleFields...) {
+		if v.fieldErrors(err, roleFields()...) {
 			v.Title, v.Nav, v.Data = "role.new", "roles", in
 			c.render(w, http.StatusUnprocessableEntity, "role_form", v)
 			return nil
@@ -84,7 +84,7 @@ type rolePage struct {
 	Dialog    assignLists
 }
 
-var roleTabs = []string{"users", "groups", "contains"}
+func roleTabs() []string { return []string{"users", "groups", "contains"} }
 
 func (c *Console) readableRole(r *http.Request, v *view) (directory.Role, error) {
 	if err := v.Me.needRead(); err != nil {
@@ -105,7 +105,7 @@ func (c *Console) renderRole(w http.ResponseWriter, r *http.Request, v *view, st
 	ctx := r.Context()
 	q := r.URL.Query()
 	p := rolePage{Role: role, Tab: q.Get("tab")}
-	if !slices.Contains(roleTabs, p.Tab) {
+	if !slices.Contains(roleTabs(), p.Tab) {
 		p.Tab = "users"
 	}
 	if done := q.Get("done"); done != "" && messages.Has(v.Lang, "done."+done) {
@@ -144,7 +144,7 @@ func (c *Console) renderRole(w http.ResponseWriter, r *http.Request, v *view, st
 }
 
 func (c *Console) roleRefused(w http.ResponseWriter, r *http.Request, v *view, role directory.Role, tab string, err error) error {
-	if !v.fieldErrors(err, roleFields...) {
+	if !v.fieldErrors(err, roleFields()...) {
 		return err
 	}
 	if tab != "" {

@@ -42,7 +42,7 @@ type userPage struct {
 	Token     *manage.TokenInfo
 }
 
-var userTabs = []string{"groups", "roles", "effective"}
+func userTabs() []string { return []string{"groups", "roles", "effective"} }
 
 func parseVersion(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
@@ -62,7 +62,7 @@ func (c *Console) showUser(w http.ResponseWriter, r *http.Request, v *view) erro
 func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, status int, u directory.User) error {
 	ctx := r.Context()
 	p := userPage{User: u, Tab: r.URL.Query().Get("tab")}
-	if !slices.Contains(userTabs, p.Tab) {
+	if !slices.Contains(userTabs(), p.Tab) {
 		p.Tab = "groups"
 	}
 	if done := r.URL.Query().Get("done"); done != "" && messages.Has(v.Lang, "done."+done) {

@@ -11,8 +11,10 @@ import (
 )
 
 // userFields are the form fields of the user form (U1), named as in the API.
-var userFields = []string{"username", "email", "first_name", "last_name", "enabled", "email_verified", "otp_required",
-	"company", "department", "address", "phone1", "phone2", "note", "customer_id", "timezone"}
+func userFields() []string {
+	return []string{"username", "email", "first_name", "last_name", "enabled", "email_verified", "otp_required",
+		"company", "department", "address", "phone1", "phone2", "note", "customer_id", "timezone"}
+}
 
 // userForm is the data of the add and edit forms.
 type userForm struct {
@@ -123,7 +125,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, v *view) er
 	}
 	created, err := c.svc().CreateUser(r.Context(), actor(r, v), u)
 	if err != nil {
-		if v.fieldErrors(err, userFields...) {
+		if v.fieldErrors(err, userFields()...) {
 			return c.renderUserForm(w, r, v, http.StatusUnprocessableEntity, userForm{New: true, User: u})
 		}
 		return err
@@ -164,7 +166,7 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, v *view) er
 	version := parseVersion(r.PostFormValue("version"))
 	u, err := c.svc().UpdateUser(r.Context(), actor(r, v), directory.Scope{}, old.ID, version, p)
 	if err != nil {
-		if v.fieldErrors(err, userFields...) {
+		if v.fieldErrors(err, userFields()...) {
 			shown := old
 			p.Apply(&shown)
 			shown.EmailVerified = verified
