@@ -34,6 +34,7 @@ func Run(t *testing.T, open Factory) {
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"Tokens", testTokens},
+		{"UserSearch", testUserSearch},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
