@@ -103,3 +103,21 @@ func (s *Service) Billing(ctx context.Context, scope directory.Scope) (BillingCo
 	c.NonBilled, err = s.Store.CountUsers(ctx, scope, store.UserFilter{Billing: store.NonBilled, FreeRoles: free})
 	return c, err
 }
+
+// EffectiveRolesOf returns the effective roles of many users with one
+// query for their grants, for pages of users (B1 billed flag).
+func (s *Service) EffectiveRolesOf(ctx context.Context, ids []directory.UserID) (map[directory.UserID]directory.RoleSet, error) {
+	g, err := s.graph(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.Store.UsersGrants(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[directory.UserID]directory.RoleSet, len(grants))
+	for id, gr := range grants {
+		out[id] = g.Effective(gr)
+	}
+	return out, nil
+}

@@ -111,6 +111,7 @@ type Tx interface {
 	Outbox
 	Tokens
 	Unlocker
+	BatchGrants
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Factory) {
 		{"Outbox", testOutbox},
 		{"Tokens", testTokens},
 		{"UserSearch", testUserSearch},
+		{"UsersGrants", testUsersGrants},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
