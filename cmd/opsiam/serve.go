@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
+	"opsiam/internal/manage"
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -29,8 +31,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+	svc := e.service()
+	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				snapshotBilling(ctx, svc, e.log)
+			}
+		}
+	}()
 	api := &httpapi.API{
-		Manage: e.service(),
+		Manage: svc,
 		Credentials: []httpapi.Credential{
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
 		},
@@ -69,4 +85,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return nil
+}
+
+// snapshotBilling records today's billed counts (B1: the report of the
+// billed count over time); serve calls it at start and every hour. Every
+// replica may: a snapshot of the same day replaces the earlier one.
+func snapshotBilling(ctx context.Context, svc *manage.Service, log *slog.Logger) {
+	if _, err := svc.SnapshotBilling(ctx); err != nil && ctx.Err() == nil {
+		log.Error("billing snapshot", "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"time"
 
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
@@ -120,4 +121,17 @@ func (s *Service) EffectiveRolesOf(ctx context.Context, ids []directory.UserID) 
 		out[id] = g.Effective(gr)
 	}
 	return out, nil
+}
+
+// SnapshotBilling records today's billed and non-billed counts (B1: the
+// report of the billed count over time). The server calls it every hour;
+// a later call of the same UTC day replaces the earlier one.
+func (s *Service) SnapshotBilling(ctx context.Context) (store.BillingSnapshot, error) {
+	c, err := s.Billing(ctx, directory.Scope{})
+	if err != nil {
+		return store.BillingSnapshot{}, err
+	}
+	now := s.now()
+	snap := store.BillingSnapshot{Day: now.Format(time.DateOnly), Billed: c.Billed, NonBilled: c.NonBilled, TakenAt: now}
+	return snap, s.Store.PutBillingSnapshot(ctx, snap)
 }

@@ -112,6 +112,7 @@ type Tx interface {
 	Tokens
 	Unlocker
 	BatchGrants
+	BillingSnapshots
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Factory) {
 		{"Tokens", testTokens},
 		{"UserSearch", testUserSearch},
 		{"UsersGrants", testUsersGrants},
+		{"BillingSnapshots", testBillingSnapshots},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
