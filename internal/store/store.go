@@ -109,6 +109,8 @@ type Tx interface {
 	Secrets
 	Audit
 	Outbox
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

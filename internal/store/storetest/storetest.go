@@ -33,6 +33,8 @@ func Run(t *testing.T, open Factory) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"Deliveries", testDeliveries},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
