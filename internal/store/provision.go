@@ -86,6 +86,11 @@ type Deliveries interface {
 	// counting an attempt on each, in event order. Deliveries claimed by a
 	// worker whose lease ran out are claimed again.
 	ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error)
+	// ClaimNext leases the delivery that follows after (same target and
+	// aggregate, the next event) if it may go now, under the same rules as
+	// ClaimDeliveries: after must be settled done first. It lets a worker go
+	// on along one aggregate without waiting for its next round.
+	ClaimNext(ctx context.Context, c Claim, after Delivery) (Delivery, bool, error)
 	// SettleDeliveries records outcomes of claimed deliveries in one
 	// transaction and returns how many still belonged to their claim.
 	SettleDeliveries(ctx context.Context, s []Settle) (int, error)

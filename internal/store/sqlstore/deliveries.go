@@ -84,17 +84,44 @@ func (q *queries) FanOut(ctx context.Context, limit int, targets func(store.Even
 	return n, err
 }
 
+// lockClauseOf is lockClause for a query that joins: it locks rows of the
+// named alias only.
+func (d Dialect) lockClauseOf(alias string) string {
+	if d == Postgres {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
 // claimSQL selects the deliveries that may go now and leases them. A
-// delivery may go when it is pending, due, not leased, no earlier event of
-// its aggregate is still waiting to be fanned out, and no earlier delivery
-// of its aggregate to the same target is pending or dead. On PostgreSQL the
-// inner SELECT locks its rows and skips rows locked by another worker's
-// claim; a row whose lease another worker set meanwhile is re-checked
-// against lease_until after the lock (READ COMMITTED) and dropped.
+// delivery may go when it is the head of its (target, aggregate) queue (no
+// earlier delivery there is pending or dead), pending, due and not leased,
+// and no earlier event of its aggregate is still waiting to be fanned out.
+// Heads are found with one GROUP BY over the index of open deliveries, so a
+// long queue behind a few heads costs one index scan, not one probe per
+// waiting row. On PostgreSQL the outer SELECT locks its rows and skips rows
+// locked by another worker's claim; a row whose lease or state another
+// worker changed meanwhile is re-checked after the lock (READ COMMITTED)
+// and dropped. SQLite has one writer, so the same statement needs no lock.
 func (d Dialect) claimSQL() string {
+	return `UPDATE outbox_deliveries SET claimed_by = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+ WHERE (event_seq, target) IN (
+  WITH heads AS (SELECT target, aggregate, min(event_seq) AS event_seq FROM outbox_deliveries
+   WHERE state IN ('pending', 'dead') GROUP BY target, aggregate)
+  SELECT c.event_seq, c.target FROM heads h JOIN outbox_deliveries c ON c.event_seq = h.event_seq AND c.target = h.target
+  WHERE c.state = 'pending' AND c.next_attempt_at <= $3 AND c.lease_until <= $3
+   AND NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.aggregate = c.aggregate AND e.seq < c.event_seq AND NOT e.dispatched)
+  ORDER BY c.event_seq LIMIT $4` + d.lockClauseOf("c") + `)
+ RETURNING event_seq, target`
+}
+
+// claimNextSQL is claimSQL for the one queue of (target, aggregate) after
+// event_seq $7: its head, if that may go now.
+func (d Dialect) claimNextSQL() string {
 	return `UPDATE outbox_deliveries SET claimed_by = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
  WHERE (event_seq, target) IN (SELECT c.event_seq, c.target FROM outbox_deliveries c
   WHERE c.state = 'pending' AND c.next_attempt_at <= $3 AND c.lease_until <= $3
+   AND c.target = $5 AND c.aggregate = $6 AND c.event_seq > $7
    AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p WHERE p.target = c.target AND p.aggregate = c.aggregate
     AND p.event_seq < c.event_seq AND p.state IN ('pending', 'dead'))
    AND NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.aggregate = c.aggregate AND e.seq < c.event_seq AND NOT e.dispatched)
@@ -103,6 +130,19 @@ func (d Dialect) claimSQL() string {
 }
 
 func (q *queries) ClaimDeliveries(ctx context.Context, c store.Claim) ([]store.Delivery, error) {
+	return q.claim(ctx, c, q.d.claimSQL())
+}
+
+func (q *queries) ClaimNext(ctx context.Context, c store.Claim, after store.Delivery) (store.Delivery, bool, error) {
+	c.Limit = 1
+	ds, err := q.claim(ctx, c, q.d.claimNextSQL(), after.Target, after.Event.Aggregate, after.Event.Seq)
+	if err != nil || len(ds) == 0 {
+		return store.Delivery{}, false, err
+	}
+	return ds[0], true, nil
+}
+
+func (q *queries) claim(ctx context.Context, c store.Claim, query string, args ...any) ([]store.Delivery, error) {
 	if c.Worker == "" {
 		return nil, fmt.Errorf("claim: worker name required")
 	}
@@ -111,7 +151,8 @@ func (q *queries) ClaimDeliveries(ctx context.Context, c store.Claim) ([]store.D
 	}
 	var out []store.Delivery
 	err := q.inTx(ctx, func(q *queries) error {
-		rows, err := q.wr.QueryContext(ctx, q.d.claimSQL(), c.Worker, toMicros(c.LeaseUntil), toMicros(c.Now), c.Limit)
+		args := append([]any{c.Worker, toMicros(c.LeaseUntil), toMicros(c.Now), c.Limit}, args...)
+		rows, err := q.wr.QueryContext(ctx, query, args...)
 		keys, err := scanAll(rows, err, func(s interface{ Scan(...any) error }) (store.DeliveryKey, error) {
 			var k store.DeliveryKey
 			return k, s.Scan(&k.Seq, &k.Target)

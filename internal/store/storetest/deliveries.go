@@ -118,6 +118,34 @@ func testDeliveries(t *testing.T, open Factory) {
 		}
 	})
 
+	t.Run("claim next along one aggregate", func(t *testing.T) {
+		s := open(t)
+		enqueue(t, s, "a1", "group:a")
+		enqueue(t, s, "b1", "group:b")
+		enqueue(t, s, "a2", "group:a")
+		enqueue(t, s, "a3", "group:a")
+		if _, err := s.FanOut(ctx, 10, toAll("t"), t0); err != nil {
+			t.Fatal(err)
+		}
+		heads := claim(t, s, "w", t0, 1)
+		c := store.Claim{Worker: "w", Now: t0, LeaseUntil: t0.Add(time.Minute)}
+		if _, ok, err := s.ClaimNext(ctx, c, heads[0]); ok || err != nil {
+			t.Fatalf("claimed the next event before the head was done: %v %v", ok, err)
+		}
+		settle(t, s, ok(heads[0], t0))
+		next, found, err := s.ClaimNext(ctx, c, heads[0])
+		if err != nil || !found || next.Event.Topic != "a2" || next.Attempts != 1 || next.ClaimedBy != "w" {
+			t.Fatalf("claim next: %+v %v %v", next, found, err)
+		}
+		settle(t, s, store.Settle{Delivery: next, Err: "503", RetryAt: t0.Add(time.Hour), Now: t0})
+		if _, found, _ := s.ClaimNext(ctx, c, next); found {
+			t.Fatal("claimed a3 while a2 waits for its retry")
+		}
+		if got := claim(t, s, "w", t0, 10); keys(got) != "b1/t " {
+			t.Fatalf("other aggregates: %s", keys(got))
+		}
+	})
+
 	t.Run("lease runs out", func(t *testing.T) {
 		s := open(t)
 		enqueue(t, s, "a1", "group:a")
