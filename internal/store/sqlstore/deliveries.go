@@ -149,9 +149,18 @@ func (q *queries) claim(ctx context.Context, c store.Claim, query string, args .
 	if c.Limit <= 0 || c.Limit > maxBatch {
 		c.Limit = maxBatch
 	}
+	args = append([]any{c.Worker, toMicros(c.LeaseUntil), toMicros(c.Now), c.Limit}, args...)
+	if q.d == Postgres {
+		// One statement: the UPDATE hands its new rows to the join with
+		// the events (the main query would not see them in the table).
+		rows, err := q.wr.QueryContext(ctx, `WITH d AS (`+strings.Replace(query, "RETURNING event_seq, target",
+			"RETURNING "+strings.ReplaceAll(deliveryRowCols, "d.", ""), 1)+`)
+ SELECT `+deliveryCols+` FROM d JOIN outbox_events e ON e.seq = d.event_seq ORDER BY d.event_seq, d.target`, args...)
+		return scanAll(rows, err, scanDelivery)
+	}
+	// SQLite: RETURNING may not name another table; read the events after.
 	var out []store.Delivery
 	err := q.inTx(ctx, func(q *queries) error {
-		args := append([]any{c.Worker, toMicros(c.LeaseUntil), toMicros(c.Now), c.Limit}, args...)
 		rows, err := q.wr.QueryContext(ctx, query, args...)
 		keys, err := scanAll(rows, err, func(s interface{ Scan(...any) error }) (store.DeliveryKey, error) {
 			var k store.DeliveryKey
@@ -166,9 +175,12 @@ func (q *queries) claim(ctx context.Context, c store.Claim, query string, args .
 	return out, err
 }
 
+// deliveryRowCols are the delivery's own columns (alias d).
+const deliveryRowCols = `d.event_seq, d.target, d.state, d.attempts, d.next_attempt_at, d.last_error, d.claimed_by,
+ d.lease_until, d.created_at, d.updated_at`
+
 // deliveryCols selects a delivery joined with its event (aliases d and e).
-const deliveryCols = `d.event_seq, d.target, d.state, d.attempts, d.next_attempt_at, d.last_error, d.claimed_by,
- d.lease_until, d.created_at, d.updated_at, e.id, e.topic, e.aggregate, e.payload, e.created_at`
+const deliveryCols = deliveryRowCols + `, e.id, e.topic, e.aggregate, e.payload, e.created_at`
 
 func scanDelivery(s interface{ Scan(...any) error }) (store.Delivery, error) {
 	var d store.Delivery
@@ -217,7 +229,7 @@ func (q *queries) deliveriesByKey(ctx context.Context, keys []store.DeliveryKey)
 
 func (q *queries) SettleDeliveries(ctx context.Context, ss []store.Settle) (int, error) {
 	total := 0
-	err := q.inTx(ctx, func(q *queries) error {
+	body := func(q *queries) error {
 		// Successes in batches: one statement per chunk.
 		var done []store.Settle
 		for _, s := range ss {
@@ -260,7 +272,13 @@ func (q *queries) SettleDeliveries(ctx context.Context, ss []store.Settle) (int,
 			done = done[k:]
 		}
 		return nil
-	})
+	}
+	var err error
+	if len(ss) == 1 {
+		err = body(q) // one statement: no transaction needed
+	} else {
+		err = q.inTx(ctx, body)
+	}
 	return total, err
 }
 
