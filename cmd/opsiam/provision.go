@@ -30,7 +30,8 @@ func startProvisioning(ctx context.Context, e *env, extra ...provision.Target) (
 		p.gitlab = t
 		targets = append(targets, t)
 	}
-	p.worker = provision.NewWorker(e.db, provision.Config{MaxAttempts: cfg.MaxAttempts, Lease: cfg.Lease, Poll: cfg.Poll},
+	p.worker = provision.NewWorker(e.db, provision.Config{MaxAttempts: cfg.MaxAttempts, Lease: cfg.Lease, Poll: cfg.Poll,
+		Retention: cfg.Retention},
 		e.log.With("component", "outbox"), targets...)
 	p.worker.Sources = []provision.TargetSource{webhook.NewSource(e.db)}
 	e.log.Info("outbox worker started", "worker", p.worker.Name(), "gitlab", cfg.GitLabEnabled())

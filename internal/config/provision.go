@@ -12,12 +12,13 @@ import (
 // Provision configures the outbox worker and the GitLab target (SPEC P1,
 // P2, §7). GitLab is on when both URL and token are given.
 type Provision struct {
-	GitLabURL         string // --gitlab-url, OPSIAM_GITLAB_URL
-	GitLabToken       Secret // --gitlab-token, OPSIAM_GITLAB_TOKEN
-	GitLabAccessLevel int    // --gitlab-access-level: access level of added members; default 30 (Developer)
-	MaxAttempts       int    // --outbox-max-attempts: attempts before a delivery is dead; default 10
-	Lease             time.Duration
-	Poll              time.Duration
+	GitLabURL         string        // --gitlab-url, OPSIAM_GITLAB_URL
+	GitLabToken       Secret        // --gitlab-token, OPSIAM_GITLAB_TOKEN
+	GitLabAccessLevel int           // --gitlab-access-level: access level of added members; default 30 (Developer)
+	MaxAttempts       int           // --outbox-max-attempts: attempts before a delivery is dead; default 10
+	Lease             time.Duration // --outbox-lease
+	Poll              time.Duration // --outbox-poll
+	Retention         time.Duration // --outbox-retention: finished events are kept this long
 }
 
 // GitLabEnabled reports whether the GitLab target is configured.
@@ -56,6 +57,7 @@ func (p *Provision) flags(getenv func(string) string, fs *flag.FlagSet) []error 
 	p.MaxAttempts = envInt("OPSIAM_OUTBOX_MAX_ATTEMPTS", 10)
 	p.Lease = envDur("OPSIAM_OUTBOX_LEASE", time.Minute)
 	p.Poll = envDur("OPSIAM_OUTBOX_POLL", time.Second)
+	p.Retention = envDur("OPSIAM_OUTBOX_RETENTION", 7*24*time.Hour)
 	fs.StringVar(&p.GitLabURL, "gitlab-url", p.GitLabURL, "GitLab base URL; with --gitlab-token switches GitLab provisioning on (OPSIAM_GITLAB_URL)")
 	fs.Func("gitlab-token", "GitLab access token with admin rights (OPSIAM_GITLAB_TOKEN)", func(s string) error {
 		p.GitLabToken = Secret(s)
@@ -66,6 +68,7 @@ func (p *Provision) flags(getenv func(string) string, fs *flag.FlagSet) []error 
 	fs.IntVar(&p.MaxAttempts, "outbox-max-attempts", p.MaxAttempts, "delivery attempts before an outbox event is dead (OPSIAM_OUTBOX_MAX_ATTEMPTS)")
 	fs.DurationVar(&p.Lease, "outbox-lease", p.Lease, "how long a worker's claim on a delivery lasts before another worker may take it over (OPSIAM_OUTBOX_LEASE)")
 	fs.DurationVar(&p.Poll, "outbox-poll", p.Poll, "how often the outbox worker looks for work (OPSIAM_OUTBOX_POLL)")
+	fs.DurationVar(&p.Retention, "outbox-retention", p.Retention, "how long delivered outbox events are kept (OPSIAM_OUTBOX_RETENTION)")
 	return errs
 }
 
@@ -94,6 +97,9 @@ func (p Provision) validate() []error {
 	}
 	if p.Lease < time.Second {
 		errs = append(errs, fmt.Errorf("outbox-lease %s: want at least 1s", p.Lease))
+	}
+	if p.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("outbox-retention %s: want at least 1h", p.Retention))
 	}
 	if p.Poll <= 0 {
 		errs = append(errs, fmt.Errorf("outbox-poll %s: want more than 0", p.Poll))

@@ -34,6 +34,9 @@ type Config struct {
 	MaxAttempts int           // attempts before a delivery is dead; default 10
 	BackoffBase time.Duration // delay after the first failure; default 1s
 	BackoffMax  time.Duration // longest delay; default 1h
+	// Retention: finished events older than this are deleted, checked
+	// hourly; default 7 days.
+	Retention time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -47,6 +50,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Timeout, c.Lease/2)
 	def(&c.BackoffBase, time.Second)
 	def(&c.BackoffMax, time.Hour)
+	def(&c.Retention, 7*24*time.Hour)
 	if c.Timeout > c.Lease {
 		c.Timeout = c.Lease
 	}
@@ -85,8 +89,9 @@ type Worker struct {
 	// Rand returns a number in [0, n) for the back-off jitter.
 	Rand func(n int64) int64
 
-	cfg   Config
-	nudge chan struct{}
+	cfg       Config
+	nudge     chan struct{}
+	lastPurge time.Time
 }
 
 // NewWorker builds a worker over s for the given fixed targets.
@@ -129,6 +134,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			w.Log.Error("outbox round failed", "worker", w.cfg.Name, "err", err)
 		}
+		if now := w.Now(); !busy && now.Sub(w.lastPurge) >= time.Hour {
+			w.lastPurge = now
+			if n, err := w.Purge(ctx); err != nil {
+				w.Log.Error("outbox purge failed", "err", err)
+			} else if n > 0 {
+				w.Log.Info("outbox purged", "events", n)
+			}
+		}
 		wait := w.cfg.Poll
 		if busy && err == nil {
 			wait = 0
@@ -141,6 +154,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		timer.Reset(wait)
 	}
+}
+
+// Purge deletes finished events older than the retention and their
+// deliveries; pending and dead ones stay.
+func (w *Worker) Purge(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := w.Store.PurgeOutbox(ctx, w.Now().Add(-w.cfg.Retention), 1000)
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // Round does one pass: fan out new events, claim, deliver and settle. It

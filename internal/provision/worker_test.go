@@ -308,3 +308,51 @@ func TestDeliveryID(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerPurge(t *testing.T) {
+	db := openSQLite(t)
+	c := newClock()
+	enqueue(t, db, "group.created", "group:a")
+	w := newWorker(db, c, provision.Config{Retention: time.Hour}, &recorder{name: "gitlab", prefix: "group."})
+	rounds(t, w, 1)
+	// Events carry the store's clock (now); purge as if two hours passed.
+	w.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	n, err := w.Purge(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if c, _ := db.CountDeliveries(context.Background()); len(c) != 0 {
+		t.Fatalf("deliveries left: %v", c)
+	}
+}
+
+func TestOutboxDiscardLetsTheQueueGoOn(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	c := newClock()
+	bad := enqueue(t, db, "group.created", "group:a")
+	enqueue(t, db, "group.member_added", "group:a")
+	target := &recorder{name: "gitlab", prefix: "group.", failures: map[string]int{bad.ID: 1},
+		fail: fmt.Errorf("clash: %w", provision.ErrPermanent)}
+	w := newWorker(db, c, provision.Config{}, target)
+	rounds(t, w, 2)
+	svc := &provision.Outbox{Store: db, Now: c.Now}
+	k := store.DeliveryKey{Seq: bad.Seq, Target: "gitlab"}
+	if err := svc.Replay(ctx, provision.Actor{}, store.DeliveryKey{Seq: 999, Target: "gitlab"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("replay of nothing: %v", err)
+	}
+	if err := svc.Discard(ctx, provision.Actor{Name: "admin"}, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Discard(ctx, provision.Actor{Name: "admin"}, k); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("discard twice: %v", err)
+	}
+	rounds(t, w, 2)
+	if got := strings.Join(target.topics(), " "); got != "group.member_added" {
+		t.Fatalf("after discard: %s", got)
+	}
+	counts, err := svc.Counts(ctx)
+	if err != nil || counts[store.DeliveryDiscarded] != 1 || counts[store.DeliveryDone] != 1 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+}

@@ -107,6 +107,10 @@ type Deliveries interface {
 	DiscardDelivery(ctx context.Context, k DeliveryKey, now time.Time) error
 	// CountDeliveries counts deliveries per state (for metrics and the console).
 	CountDeliveries(ctx context.Context) (map[DeliveryState]int, error)
+	// PurgeOutbox deletes up to limit events created before the given time
+	// whose deliveries are all done or discarded, with their deliveries, and
+	// returns how many events it deleted. Pending and dead ones stay.
+	PurgeOutbox(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // WebhookEndpoint is a receiver of signed webhooks (P3).

@@ -385,3 +385,19 @@ func (q *queries) CountDeliveries(ctx context.Context) (map[store.DeliveryState]
 	}
 	return out, nil
 }
+
+func (q *queries) PurgeOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 || limit > maxBatch {
+		limit = maxBatch
+	}
+	// Deliveries go with their event (ON DELETE CASCADE).
+	res, err := q.exec(ctx, `DELETE FROM outbox_events WHERE seq IN (SELECT e.seq FROM outbox_events e
+ WHERE e.dispatched AND e.created_at < $1
+  AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.event_seq = e.seq AND d.state IN ('pending', 'dead'))
+ ORDER BY e.seq LIMIT $2)`, toMicros(before), limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

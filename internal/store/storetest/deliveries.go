@@ -235,6 +235,46 @@ func testDeliveries(t *testing.T, open Factory) {
 		}
 	})
 
+	t.Run("purge keeps what is not finished", func(t *testing.T) {
+		s := open(t)
+		done := enqueue(t, s, "done", "group:a")
+		dead := enqueue(t, s, "dead", "group:b")
+		pending := enqueue(t, s, "pending", "group:c")
+		none := enqueue(t, s, "nobody", "group:d")
+		if _, err := s.FanOut(ctx, 10, func(e store.Event) []string {
+			if e.Topic == "nobody" {
+				return nil
+			}
+			return []string{"t"}
+		}, t0); err != nil {
+			t.Fatal(err)
+		}
+		undispatched := enqueue(t, s, "late", "group:e")
+		ds := claim(t, s, "w", t0, 10)
+		settle(t, s, ok(ds[0], t0), store.Settle{Delivery: ds[1], Err: "x", Dead: true, Now: t0},
+			store.Settle{Delivery: ds[2], Err: "x", RetryAt: t0.Add(time.Hour), Now: t0})
+		// Events are stamped with the store's clock: purge everything older than a day from now.
+		n, err := s.PurgeOutbox(ctx, time.Now().Add(24*time.Hour), 100)
+		if err != nil || n != 2 {
+			t.Fatalf("purged %d, %v; want the done event and the one nobody handles", n, err)
+		}
+		if _, err := s.GetDelivery(ctx, store.DeliveryKey{Seq: done.Seq, Target: "t"}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("done delivery left: %v", err)
+		}
+		for _, e := range []store.Event{dead, pending} {
+			if _, err := s.GetDelivery(ctx, store.DeliveryKey{Seq: e.Seq, Target: "t"}); err != nil {
+				t.Fatalf("%s purged: %v", e.Topic, err)
+			}
+		}
+		if n, _ := s.FanOut(ctx, 10, toAll("t"), t0); n != 1 {
+			t.Fatalf("the undispatched event %d was purged", undispatched.Seq)
+		}
+		if n, err := s.PurgeOutbox(ctx, time.Now().Add(-24*time.Hour), 100); err != nil || n != 0 {
+			t.Fatalf("purged %d recent events", n)
+		}
+		_ = none
+	})
+
 	t.Run("list pages and filters", func(t *testing.T) {
 		s := open(t)
 		for i := range 7 {
