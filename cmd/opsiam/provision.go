@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/webhook"
+	"opsiam/internal/store"
 )
 
 // provisioning is the running outbox worker (P1) and what the API needs of it.
 type provisioning struct {
 	worker *provision.Worker
-	gitlab *gitlab.Target // nil when GitLab is off; its Members serves the Git members tab (G2)
-	done   chan struct{}
+	// store is the database for use cases that enqueue events: it nudges
+	// the worker after each commit that enqueued something.
+	store    store.Store
+	outbox   *provision.Outbox // for /api/v1/outbox
+	webhooks *webhook.Service  // for /api/v1/webhooks
+	gitlab   *gitlab.Target    // nil when GitLab is off; its Members serves the Git members tab (G2)
+	done     chan struct{}
 }
 
 // startProvisioning builds the targets from the configuration (GitLab when
@@ -34,6 +41,9 @@ func startProvisioning(ctx context.Context, e *env, extra ...provision.Target) (
 		Retention: cfg.Retention},
 		e.log.With("component", "outbox"), targets...)
 	p.worker.Sources = []provision.TargetSource{webhook.NewSource(e.db)}
+	p.store = provision.NudgeOnCommit(e.db, p.worker.Nudge)
+	p.outbox = &provision.Outbox{Store: e.db, Now: time.Now, Nudge: p.worker.Nudge}
+	p.webhooks = &webhook.Service{Store: e.db, Now: time.Now}
 	e.log.Info("outbox worker started", "worker", p.worker.Name(), "gitlab", cfg.GitLabEnabled())
 	go func() {
 		defer close(p.done)

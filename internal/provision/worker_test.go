@@ -365,3 +365,28 @@ func FuzzParseDeliveryID(f *testing.F) {
 		}
 	})
 }
+
+func TestNudgeOnCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	nudges := 0
+	s := provision.NudgeOnCommit(db, func() { nudges++ })
+	if err := s.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Enqueue(ctx, store.Event{Topic: "user.created", Aggregate: "user:1"})
+		return err
+	}); err != nil || nudges != 1 {
+		t.Fatalf("commit with an event: %d nudges, %v", nudges, err)
+	}
+	boom := errors.New("boom")
+	_ = s.InTx(ctx, func(tx store.Tx) error {
+		_, _ = tx.Enqueue(ctx, store.Event{Topic: "user.created", Aggregate: "user:1"})
+		return boom
+	})
+	_ = s.InTx(ctx, func(tx store.Tx) error { _, err := tx.ListWebhooks(ctx); return err })
+	if nudges != 1 {
+		t.Fatalf("rollback or no event nudged: %d", nudges)
+	}
+	if _, err := s.Enqueue(ctx, store.Event{Topic: "x", Aggregate: "y"}); err != nil || nudges != 2 {
+		t.Fatalf("enqueue outside a transaction: %d nudges, %v", nudges, err)
+	}
+}
