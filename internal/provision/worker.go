@@ -268,17 +268,13 @@ func (w *Worker) chain(ctx context.Context, d store.Delivery, byName map[string]
 		if s.Err != "" || step >= max || ctx.Err() != nil {
 			return s
 		}
-		n, err := w.Store.SettleDeliveries(bg, []store.Settle{s})
+		now := w.Now()
+		next, ok, err := w.Store.ClaimNext(bg, store.Claim{Worker: w.cfg.Name, Now: now, LeaseUntil: now.Add(w.cfg.Lease)}, s)
 		if err != nil {
 			return s // recorded with the batch
 		}
-		if n == 0 {
-			return store.Settle{} // the lease ran out and another worker holds it
-		}
-		now := w.Now()
-		next, ok, err := w.Store.ClaimNext(ctx, store.Claim{Worker: w.cfg.Name, Now: now, LeaseUntil: now.Add(w.cfg.Lease)}, d)
-		if err != nil || !ok {
-			return store.Settle{}
+		if !ok {
+			return store.Settle{} // recorded (or the claim was lost); nothing follows now
 		}
 		d = next
 	}

@@ -86,11 +86,13 @@ type Deliveries interface {
 	// counting an attempt on each, in event order. Deliveries claimed by a
 	// worker whose lease ran out are claimed again.
 	ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error)
-	// ClaimNext leases the delivery that follows after (same target and
-	// aggregate, the next event) if it may go now, under the same rules as
-	// ClaimDeliveries: after must be settled done first. It lets a worker go
-	// on along one aggregate without waiting for its next round.
-	ClaimNext(ctx context.Context, c Claim, after Delivery) (Delivery, bool, error)
+	// ClaimNext records done (a success) and, in the same transaction,
+	// leases the delivery that follows done's (same target and aggregate,
+	// the next event) if it may go now, under the rules of ClaimDeliveries.
+	// It lets a worker go along one queue without waiting for its next
+	// round. found is false if there is none, or if done no longer
+	// belonged to its claim (then nothing is recorded either).
+	ClaimNext(ctx context.Context, c Claim, done Settle) (next Delivery, found bool, err error)
 	// SettleDeliveries records outcomes of claimed deliveries in one
 	// transaction and returns how many still belonged to their claim.
 	SettleDeliveries(ctx context.Context, s []Settle) (int, error)

@@ -129,20 +129,41 @@ func testDeliveries(t *testing.T, open Factory) {
 		}
 		heads := claim(t, s, "w", t0, 1)
 		c := store.Claim{Worker: "w", Now: t0, LeaseUntil: t0.Add(time.Minute)}
-		if _, ok, err := s.ClaimNext(ctx, c, heads[0]); ok || err != nil {
-			t.Fatalf("claimed the next event before the head was done: %v %v", ok, err)
+		stale := heads[0]
+		stale.ClaimedBy = "other"
+		if _, found, err := s.ClaimNext(ctx, c, ok(stale, t0)); found || err != nil {
+			t.Fatalf("a settle of a lost claim went on: %v %v", found, err)
 		}
-		settle(t, s, ok(heads[0], t0))
-		next, found, err := s.ClaimNext(ctx, c, heads[0])
+		if d, _ := s.GetDelivery(ctx, heads[0].Key()); d.State != store.DeliveryPending {
+			t.Fatalf("a lost claim was settled: %+v", d)
+		}
+		next, found, err := s.ClaimNext(ctx, c, ok(heads[0], t0))
 		if err != nil || !found || next.Event.Topic != "a2" || next.Attempts != 1 || next.ClaimedBy != "w" {
 			t.Fatalf("claim next: %+v %v %v", next, found, err)
 		}
-		settle(t, s, store.Settle{Delivery: next, Err: "503", RetryAt: t0.Add(time.Hour), Now: t0})
-		if _, found, _ := s.ClaimNext(ctx, c, next); found {
-			t.Fatal("claimed a3 while a2 waits for its retry")
+		if d, _ := s.GetDelivery(ctx, heads[0].Key()); d.State != store.DeliveryDone {
+			t.Fatalf("the head was not settled: %+v", d)
 		}
-		if got := claim(t, s, "w", t0, 10); keys(got) != "b1/t " {
-			t.Fatalf("other aggregates: %s", keys(got))
+		// a2 waits for a retry: nothing follows it now.
+		failed := store.Settle{Delivery: next, Err: "503", RetryAt: t0.Add(time.Hour), Now: t0}
+		settle(t, s, failed)
+		b1 := claim(t, s, "w", t0, 10)
+		if keys(b1) != "b1/t " {
+			t.Fatalf("other aggregates: %s", keys(b1))
+		}
+		settle(t, s, ok(b1[0], t0))
+		later := t0.Add(2 * time.Hour)
+		a2 := claim(t, s, "w", later, 10)
+		if keys(a2) != "a2/t " {
+			t.Fatalf("a2 after its retry time: %s", keys(a2))
+		}
+		c.Now, c.LeaseUntil = later, later.Add(time.Minute)
+		a3, found, err := s.ClaimNext(ctx, c, ok(a2[0], later))
+		if err != nil || !found || a3.Event.Topic != "a3" {
+			t.Fatalf("a3: %+v %v %v", a3, found, err)
+		}
+		if _, found, err := s.ClaimNext(ctx, c, ok(a3, later)); found || err != nil {
+			t.Fatalf("claimed past the end of the queue: %v %v", found, err)
 		}
 	})
 
