@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -388,5 +389,19 @@ func TestNudgeOnCommit(t *testing.T) {
 	}
 	if _, err := s.Enqueue(ctx, store.Event{Topic: "x", Aggregate: "y"}); err != nil || nudges != 2 {
 		t.Fatalf("enqueue outside a transaction: %d nudges, %v", nudges, err)
+	}
+}
+
+func TestDeliveryView(t *testing.T) {
+	d := store.Delivery{Event: store.Event{Seq: 7, ID: "ev", Topic: "group.created", Aggregate: "group:1",
+		Payload: []byte(`{"name":"ops"}`)}, Target: "gitlab", State: store.DeliveryDead, Attempts: 3, LastError: "boom"}
+	b, err := json.Marshal(provision.View(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"7:gitlab","event_id":"ev","topic":"group.created","aggregate":"group:1","target":"gitlab","state":"dead",` +
+		`"attempts":3,"last_error":"boom","payload":{"name":"ops"},"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z"}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
 	}
 }
