@@ -171,7 +171,8 @@ func (w *Worker) Purge(ctx context.Context) (int, error) {
 }
 
 // Round does one pass: fan out new events, claim, deliver and settle. It
-// reports whether there may be more work right away (a full batch).
+// reports whether there may be more work right away: something was claimed,
+// or a full batch of events was fanned out.
 func (w *Worker) Round(ctx context.Context) (busy bool, err error) {
 	targets, err := w.targets(ctx)
 	if err != nil {
