@@ -14,6 +14,7 @@ import (
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
+	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
 )
 
@@ -24,14 +25,15 @@ import (
 func BenchmarkWebhookDelivery(b *testing.B) {
 	for _, aggregates := range []int{10000, 100} {
 		b.Run(fmt.Sprintf("aggregates=%d", aggregates), func(b *testing.B) {
-			benchDelivery(b, aggregates)
+			benchDelivery(b, openDB(b, testenv.PostgresSchema(b)), aggregates)
 		})
 	}
+	// The embedded default, for comparison.
+	b.Run("sqlite/aggregates=10000", func(b *testing.B) { benchDelivery(b, sqlite(b), 10000) })
 }
 
-func benchDelivery(b *testing.B, aggregates int) {
+func benchDelivery(b *testing.B, db *sqlstore.DB, aggregates int) {
 	ctx := context.Background()
-	db := openDB(b, testenv.PostgresSchema(b))
 	var got atomic.Int64
 	var secret atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
