@@ -133,7 +133,9 @@ func (c *child) stop(t *testing.T) {
 // membershipScript enqueues, for each of groups groups, its creation and
 // then changes random members in and out, each change a real change, and
 // returns the GitLab changes expected per group path, in order.
-func membershipScript(t *testing.T, db *sqlstore.DB, fake *gitlabfake.Fake, groups, changesPerGroup, users int) map[string][]string {
+// Events are enqueued in transactions of chunk events, pause apart, as
+// changes arrive on a running server.
+func membershipScript(t *testing.T, db *sqlstore.DB, fake *gitlabfake.Fake, groups, changesPerGroup, users, chunk int, pause time.Duration) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
 	var names []string
@@ -168,21 +170,26 @@ func membershipScript(t *testing.T, db *sqlstore.DB, fake *gitlabfake.Fake, grou
 			}
 		}
 	}
-	err := db.InTx(ctx, func(tx store.Tx) error {
-		for _, c := range script {
-			p := map[string]string{"group_id": "g-" + c.group, "name": c.group}
-			if c.user != "" {
-				p = map[string]string{"group_id": "g-" + c.group, "group_name": c.group, "user_id": "u-" + c.user, "username": c.user}
+	for len(script) > 0 {
+		n := min(chunk, len(script))
+		err := db.InTx(ctx, func(tx store.Tx) error {
+			for _, c := range script[:n] {
+				p := map[string]string{"group_id": "g-" + c.group, "name": c.group}
+				if c.user != "" {
+					p = map[string]string{"group_id": "g-" + c.group, "group_name": c.group, "user_id": "u-" + c.user, "username": c.user}
+				}
+				b, _ := json.Marshal(p)
+				if _, err := tx.Enqueue(ctx, store.Event{Topic: c.topic, Aggregate: "group:g-" + c.group, Payload: b}); err != nil {
+					return err
+				}
 			}
-			b, _ := json.Marshal(p)
-			if _, err := tx.Enqueue(ctx, store.Event{Topic: c.topic, Aggregate: "group:g-" + c.group, Payload: b}); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		script = script[n:]
+		time.Sleep(pause)
 	}
 	return want
 }
@@ -277,7 +284,7 @@ func TestCrashDuringDelivery(t *testing.T) {
 			fake.SetLatency(2 * time.Millisecond)
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
-			want := membershipScript(t, db, fake, 10, 100, 40)
+			want := membershipScript(t, db, fake, 10, 100, 40, 2000, 0)
 			args := append(dbArgs, "--gitlab-url", srv.URL, "--gitlab-token", "glpat-crash",
 				"--outbox-lease", "2s", "--outbox-poll", "50ms")
 
@@ -329,7 +336,7 @@ func TestTwoServersShareTheOutbox(t *testing.T) {
 	args := []string{"--database", dsn, "--gitlab-url", srv.URL, "--gitlab-token", "glpat-two", "--outbox-poll", "20ms"}
 	a := startChild(t, args...)
 	b := startChild(t, args...)
-	want := membershipScript(t, db, fake, 20, 50, 30)
+	want := membershipScript(t, db, fake, 20, 50, 30, 50, 15*time.Millisecond)
 	waitDone(t, db, 1020, 120*time.Second)
 	a.stop(t)
 	b.stop(t)
