@@ -12,14 +12,25 @@ import (
 	"opsiam/internal/health"
 )
 
-// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
-// drains open requests for up to 15 seconds.
+// serve runs the HTTP server and the outbox worker until ctx is cancelled
+// (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
+// worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.db.Close()
+
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	prov, err := startProvisioning(workerCtx, e)
+	if err != nil {
+		stopWorker()
+		return err
+	}
+	// Stop the worker and let it record its deliveries in flight before the
+	// database closes.
+	defer func() { stopWorker(); prov.wait() }()
 
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)

@@ -110,6 +110,8 @@ type Tx interface {
 	Audit
 	Outbox
 	Tombstones
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

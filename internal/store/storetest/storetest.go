@@ -34,6 +34,8 @@ func Run(t *testing.T, open Factory) {
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"Tombstones", testTombstones},
+		{"Deliveries", testDeliveries},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
