@@ -12,8 +12,9 @@ import (
 	"opsiam/internal/health"
 )
 
-// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
-// drains open requests for up to 15 seconds.
+// serve runs the HTTP server and the outbox worker until ctx is cancelled
+// (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
+// worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
@@ -41,8 +42,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	prov, err := startProvisioning(workerCtx, e, sign.MailTarget)
+	if err != nil {
+		stopWorker()
+		ln.Close()
+		return err
+	}
+	// Stop the worker and let it record its deliveries in flight before the
+	// database closes.
+	defer func() { stopWorker(); prov.wait() }()
+
+	// Changes made by the sign-in service (user.updated events) nudge the worker.
+	sign.Auth.Store = prov.store
 	sign.Pages.Mount(mux)
-	// sign.MailTarget goes to the outbox worker; sign.Pages.SessionUser to the REST API.
+	// sign.Pages.SessionUser is the REST API's cookie credential.
 	go purgeSessions(ctx, sign.Auth, e.log)
 
 	srv := &http.Server{

@@ -28,12 +28,13 @@ func (Secret) String() string { return "[redacted]" }
 // Config is the configuration of `opsiam serve` and of the CLI commands
 // that open the same database.
 type Config struct {
-	Addr          string // listen address, HOST:PORT
-	DataDir       string // where the SQLite file and other local state live
-	Database      string // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
-	Issuer        string // public URL of the server; default http://Addr
-	AdminPassword Secret // password of the reserved admin user on first start
-	LogLevel      string // debug, info, warn, error
+	Addr          string    // listen address, HOST:PORT
+	DataDir       string    // where the SQLite file and other local state live
+	Database      string    // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
+	Issuer        string    // public URL of the server; default http://Addr
+	AdminPassword Secret    // password of the reserved admin user on first start
+	LogLevel      string    // debug, info, warn, error
+	Provision     Provision // outbox worker and GitLab target (P1, P2)
 	SMTP          SMTPConfig
 	Auth          AuthConfig
 }
@@ -76,15 +77,18 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
-	var envErrs []error
+	envErrs := c.Provision.flags(getenv, fs)
 	authFlags(fs, &c, getenv, &envErrs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
+	if len(envErrs) > 0 {
+		return c, fs.Args(), errors.Join(append(envErrs, c.Validate())...)
+	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
 	}
-	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
+	return c, fs.Args(), c.Validate()
 }
 
 // Validate names every bad field at once.
@@ -102,6 +106,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Provision.validate()...)
 	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }

@@ -113,6 +113,9 @@ type Tx interface {
 	OTPSecrets
 	Sessions
 	MailLinks
+	Tombstones
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

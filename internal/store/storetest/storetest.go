@@ -38,6 +38,9 @@ func Run(t *testing.T, open Factory) {
 		{"Sessions", testSessions},
 		{"MailLinks", testMailLinks},
 		{"LoginLookup", testLoginLookup},
+		{"Tombstones", testTombstones},
+		{"Deliveries", testDeliveries},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
