@@ -16,8 +16,9 @@ import (
 	"opsiam/internal/manage"
 )
 
-// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
-// drains open requests for up to 15 seconds.
+// serve runs the HTTP server and the outbox worker until ctx is cancelled
+// (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
+// worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
@@ -31,7 +32,45 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+
+	ln, err := net.Listen("tcp", e.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	// The default issuer http://ADDR follows the port actually bound, so
+	// that mail links work with --addr HOST:0.
+	issuer := e.cfg.Issuer
+	if issuer == "http://"+e.cfg.Addr {
+		host, _, _ := net.SplitHostPort(e.cfg.Addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		issuer = "http://" + net.JoinHostPort(host, port)
+	}
+	sign, err := buildSignin(e.cfg, issuer, e.db, e.log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	prov, err := startProvisioning(workerCtx, e, sign.MailTarget)
+	if err != nil {
+		stopWorker()
+		ln.Close()
+		return err
+	}
+	// Stop the worker and let it record its deliveries in flight before the
+	// database closes.
+	defer func() { stopWorker(); prov.wait() }()
+
+	// Changes made by the sign-in service (user.updated events) nudge the worker.
+	sign.Auth.Store = prov.store
+	sign.Pages.Mount(mux)
+	go purgeSessions(ctx, sign.Auth, e.log)
+
+	// The REST API (issue 3): its changes nudge the worker too. Session
+	// cookies are its second credential, CSRF-checked for unsafe methods.
 	svc := e.service()
+	svc.Store = prov.store
 	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
 	go func() {
 		t := time.NewTicker(time.Hour)
@@ -49,6 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Manage: svc,
 		Credentials: []httpapi.Credential{
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
+			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
 		},
 		Skills: skills,
 		Log:    e.log,
@@ -56,16 +96,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	api.Mount(mux)
 
-	ln, err := net.Listen("tcp", e.cfg.Addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           loopbackOnly(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", e.cfg.Issuer, "database", string(e.db.Dialect()))
+	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", issuer, "database", string(e.db.Dialect()))
 	fmt.Fprintf(stdout, "opsiam is serving on http://%s\n", ln.Addr())
 
 	errc := make(chan error, 1)

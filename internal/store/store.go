@@ -110,9 +110,15 @@ type Tx interface {
 	Audit
 	Outbox
 	Tokens
-	Unlocker
 	BatchGrants
 	BillingSnapshots
+	SignInState
+	OTPSecrets
+	Sessions
+	MailLinks
+	Tombstones
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for
