@@ -11,18 +11,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"opsiam/internal/config"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/store"
 )
 
-// commonFlags are the flags every command shares with serve (SPEC §7);
-// splitArgs hands them to config.Load wherever they appear.
-var commonFlags = map[string]bool{"addr": true, "data-dir": true, "database": true, "issuer": true,
-	"log-level": true, "default-timezone": true, "skills-file": true}
-
 // splitArgs separates the common flags (and their values) from the rest.
 func splitArgs(args []string) (common, rest []string) {
+	commonFlags := config.FlagNames()
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := strings.TrimLeft(a, "-")

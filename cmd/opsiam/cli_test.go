@@ -115,6 +115,24 @@ func TestServeMountsAPI(t *testing.T) {
 	if code := get(t, base+"/api/v1/users"); code != 401 {
 		t.Fatalf("no token: %d", code)
 	}
+	// The server recorded today's billing snapshot at start (B1).
+	req, _ = http.NewRequest("GET", base+"/api/v1/billing/report", nil)
+	req.Header.Set("X-OpsI-Token", tok)
+	rep, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Body.Close()
+	var report struct {
+		Items []struct {
+			Day    string `json:"day"`
+			Billed int    `json:"billed"`
+		} `json:"items"`
+	}
+	json.NewDecoder(rep.Body).Decode(&report)
+	if rep.StatusCode != 200 || len(report.Items) != 1 || report.Items[0].Day != time.Now().UTC().Format(time.DateOnly) {
+		t.Fatalf("billing report: %d %+v", rep.StatusCode, report)
+	}
 	if code := get(t, base+"/api/v1/openapi.json"); code != 200 {
 		t.Fatalf("openapi.json: %d", code)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,18 +10,38 @@ import (
 	"opsiam/internal/config"
 	"opsiam/internal/console"
 	"opsiam/internal/manage"
+	"opsiam/internal/provision/gitlab"
 )
 
 // mountConsole mounts the admin console under /console/ (issue 6) and sends
 // GET / there. Its templates are parsed here, so a broken one stops the
-// server at start. The Git members tab shows "not configured" until the
-// GitLab target is wired in (console.Config.GitMembers).
-func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, log *slog.Logger) error {
-	c, err := console.New(console.Config{Manage: svc, Auth: a, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://")})
+// server at start. gl is the GitLab target, nil when GitLab is off: the Git
+// members tab then says "not configured".
+func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, gl *gitlab.Target, log *slog.Logger) error {
+	c, err := console.New(console.Config{Manage: svc, Auth: a, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://"),
+		GitMembers: gitMembers(gl)})
 	if err != nil {
 		return err
 	}
 	c.Mount(mux)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
 	return nil
+}
+
+// gitMembers adapts the GitLab target's member list to the console (P2).
+func gitMembers(gl *gitlab.Target) console.GitMembersFunc {
+	if gl == nil {
+		return nil
+	}
+	return func(ctx context.Context, group string, usernames []string) ([]console.GitMember, error) {
+		ms, err := gl.Members(ctx, group, usernames)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]console.GitMember, len(ms))
+		for i, m := range ms {
+			out[i] = console.GitMember{Username: m.Username, Name: m.Name, Role: m.Role}
+		}
+		return out, nil
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,10 +13,12 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
+	"opsiam/internal/manage"
 )
 
-// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
-// drains open requests for up to 15 seconds.
+// serve runs the HTTP server and the outbox worker until ctx is cancelled
+// (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
+// worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
@@ -47,13 +50,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	sign.Pages.Mount(mux)
-	// sign.MailTarget goes to the outbox worker.
-	go purgeSessions(ctx, sign.Auth, e.log)
-	svc := e.service()
-	if err := mountConsole(mux, e.cfg, svc, sign.Auth, e.log); err != nil {
+
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	prov, err := startProvisioning(workerCtx, e, sign.MailTarget)
+	if err != nil {
+		stopWorker()
+		ln.Close()
 		return err
 	}
+	// Stop the worker and let it record its deliveries in flight before the
+	// database closes.
+	defer func() { stopWorker(); prov.wait() }()
+
+	// Changes made by the sign-in service (user.updated events) nudge the worker.
+	sign.Auth.Store = prov.store
+	sign.Pages.Mount(mux)
+	go purgeSessions(ctx, sign.Auth, e.log)
+
+	// The REST API (issue 3): its changes nudge the worker too. Session
+	// cookies are its second credential, CSRF-checked for unsafe methods.
+	svc := e.service()
+	svc.Store = prov.store
+	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, e.log); err != nil {
+		return err
+	}
+	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				snapshotBilling(ctx, svc, e.log)
+			}
+		}
+	}()
 	api := &httpapi.API{
 		Manage: svc,
 		Credentials: []httpapi.Credential{
@@ -91,4 +124,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return nil
+}
+
+// snapshotBilling records today's billed counts (B1: the report of the
+// billed count over time); serve calls it at start and every hour. Every
+// replica may: a snapshot of the same day replaces the earlier one.
+func snapshotBilling(ctx context.Context, svc *manage.Service, log *slog.Logger) {
+	if _, err := svc.SnapshotBilling(ctx); err != nil && ctx.Err() == nil {
+		log.Error("billing snapshot", "err", err)
+	}
 }

@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -122,4 +124,10 @@ func newToken() (token, hash string, err error) {
 	}
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token), nil
+}
+
+// HashToken is the stored form of a session id or link token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

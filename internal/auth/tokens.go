@@ -3,9 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -24,7 +22,10 @@ var ErrBadToken = errors.New("invalid platform token")
 
 // NewPlatformToken returns the text of a new platform token (shown once)
 // and the hash under which it is stored (A6): 32 random bytes from
-// crypto/rand, base64url, behind TokenPrefix.
+// crypto/rand, base64url, behind TokenPrefix. The hash is HashToken's hex
+// SHA-256: the text has 256 random bits, so a fast hash is enough and
+// lookups are by hash; the database never holds anything that works as a
+// token.
 func NewPlatformToken() (text, hash string, err error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -32,14 +33,6 @@ func NewPlatformToken() (text, hash string, err error) {
 	}
 	text = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return text, HashToken(text), nil
-}
-
-// HashToken is the stored form of a token text: hex SHA-256. The text has
-// 256 random bits, so a fast hash is enough and lookups are by hash; the
-// database never holds anything that works as a token.
-func HashToken(text string) string {
-	sum := sha256.Sum256([]byte(text))
-	return hex.EncodeToString(sum[:])
 }
 
 // PlatformTokens checks platform tokens presented by API clients (A6).

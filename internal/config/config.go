@@ -29,18 +29,19 @@ func (Secret) String() string { return "[redacted]" }
 // Config is the configuration of `opsiam serve` and of the CLI commands
 // that open the same database.
 type Config struct {
-	Addr          string // listen address, HOST:PORT
-	DataDir       string // where the SQLite file and other local state live
-	Database      string // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
-	Issuer        string // public URL of the server; default http://Addr
-	AdminPassword Secret // password of the reserved admin user on first start
-	LogLevel      string // debug, info, warn, error
+	Addr          string    // listen address, HOST:PORT
+	DataDir       string    // where the SQLite file and other local state live
+	Database      string    // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
+	Issuer        string    // public URL of the server; default http://Addr
+	AdminPassword Secret    // password of the reserved admin user on first start
+	LogLevel      string    // debug, info, warn, error
+	Provision     Provision // outbox worker and GitLab target (P1, P2)
+	SMTP          SMTPConfig
+	Auth          AuthConfig
 	// Timezone is the time zone of users created without one (U1).
 	Timezone string
 	// SkillsFile is the skills configuration (G7, YAML); empty: no skills.
 	SkillsFile string
-	SMTP       SMTPConfig
-	Auth       AuthConfig
 }
 
 // Defaults (SPEC §7).
@@ -78,6 +79,33 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
+	envErrs := defineFlags(fs, &c, getenv)
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if len(envErrs) > 0 {
+		return c, fs.Args(), errors.Join(append(envErrs, c.Validate())...)
+	}
+	if c.Issuer == "" {
+		c.Issuer = "http://" + c.Addr
+	}
+	return c, fs.Args(), c.Validate()
+}
+
+// FlagNames lists the flags every command takes (the ones Load parses), so
+// that a command with flags of its own can hand these to Load wherever they
+// appear on its command line.
+func FlagNames() map[string]bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	defineFlags(fs, &Config{}, func(string) string { return "" })
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+// defineFlags defines the flags of Load on fs, with c's values (from the
+// environment) as defaults, and returns the errors of environment values.
+func defineFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) []error {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory for the SQLite file (OPSIAM_DATA_DIR)")
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
@@ -85,15 +113,9 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
 	fs.StringVar(&c.Timezone, "default-timezone", c.Timezone, "IANA time zone of users created without one (OPSIAM_DEFAULT_TIMEZONE)")
 	fs.StringVar(&c.SkillsFile, "skills-file", c.SkillsFile, "skills configuration, YAML (OPSIAM_SKILLS_FILE)")
-	var envErrs []error
-	authFlags(fs, &c, getenv, &envErrs)
-	if err := fs.Parse(args); err != nil {
-		return c, nil, err
-	}
-	if c.Issuer == "" {
-		c.Issuer = "http://" + c.Addr
-	}
-	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
+	envErrs := c.Provision.flags(getenv, fs)
+	authFlags(fs, c, getenv, &envErrs)
+	return envErrs
 }
 
 // Validate names every bad field at once.
@@ -114,6 +136,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Provision.validate()...)
 	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }

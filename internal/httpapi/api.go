@@ -98,6 +98,7 @@ func (a *API) routes() []route {
 		r("PATCH", "/customers/{id}", a.updateCustomer),
 
 		r("GET", "/billing", a.billing),
+		r("GET", "/billing/report", a.billingReport),
 		r("GET", "/audit", a.listAudit),
 
 		r("POST", "/access/check", a.accessCheck),

@@ -143,3 +143,34 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, newList(page, newAuditView))
 }
+
+type snapshotView struct {
+	Day       string `json:"day"`
+	Billed    int    `json:"billed"`
+	NonBilled int    `json:"non_billed"`
+}
+
+// billingReport answers the billed count over time (B1): one snapshot per
+// UTC day, from and to as YYYY-MM-DD (inclusive, optional).
+func (a *API) billingReport(w http.ResponseWriter, r *http.Request) error {
+	if err := needPerm(principal(r), directory.PermBillingRead, false); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	for _, p := range []string{"from", "to"} {
+		if s := q.Get(p); s != "" {
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
+				return invalid(p, directory.CodeInvalid, "%s must be a date such as 2026-01-31.", p)
+			}
+		}
+	}
+	snaps, err := a.Manage.Store.ListBillingSnapshots(r.Context(), q.Get("from"), q.Get("to"))
+	if err != nil {
+		return err
+	}
+	out := list[snapshotView]{Items: make([]snapshotView, len(snaps))}
+	for i, s := range snaps {
+		out.Items[i] = snapshotView{Day: s.Day, Billed: s.Billed, NonBilled: s.NonBilled}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -99,6 +100,13 @@ func TestEndToEnd(t *testing.T) {
 		if u := e.must(200, "GET", "/users/"+cb.str("id"), nil); u.body["billed"].(bool) {
 			t.Fatalf("free user billed: %s", u.raw)
 		}
+		if _, err := e.svc.SnapshotBilling(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if rep := e.must(200, "GET", "/billing/report", nil).items(); len(rep) != 1 || rep[0]["billed"].(float64) != 3 || rep[0]["non_billed"].(float64) != 2 {
+			t.Fatalf("billing report: %v", rep)
+		}
+		e.must(422, "GET", "/billing/report?from=yesterday", nil)
 		nonBilled := names(e.must(200, "GET", "/users?billing=non_billed", nil).items(), "username")
 		if !slices.Equal(nonBilled, []string{"cust.a2", "cust.b"}) {
 			t.Fatalf("non-billed list: %v", nonBilled)

@@ -123,11 +123,9 @@ func (a *API) groupMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[userView]{Items: make([]userView, len(page.Items)), NextCursor: page.Next}
-	for i, u := range page.Items {
-		if out.Items[i], err = a.view(r, u); err != nil {
-			return err
-		}
+	out, err := a.userPage(r, page)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,7 @@ type env struct {
 	admin string // admin's token
 	adm   directory.User
 	doc   *oaDoc
+	api   *httpapi.API
 }
 
 type dbCase struct {
@@ -78,7 +80,7 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, svc: svc, srv: srv, admin: tok, adm: adm}
+	return &env{t: t, db: db, svc: svc, srv: srv, admin: tok, adm: adm, api: api}
 }
 
 // resp is one answer: status, headers and the body decoded into a map
@@ -207,4 +209,10 @@ func (e *env) roleID(name string) string {
 func (e *env) token(id string) string {
 	e.t.Helper()
 	return e.must(201, "POST", "/users/"+id+"/token", nil).str("token")
+}
+
+var errBadSession = fmt.Errorf("session: %w", httpapi.ErrBadCredential)
+
+func httpapiCookie(a httpapi.Authenticator) httpapi.Credential {
+	return httpapi.Credential{Name: "session", Authenticate: a, Cookie: true}
 }

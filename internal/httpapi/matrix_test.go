@@ -173,6 +173,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"PUT", "/customers/{c}", `{"city":"Osaka"}`, "22344"},
 		{"PATCH", "/customers/{c}", `{"state":"invalid"}`, "22344"},
 		{"GET", "/billing", "", "22244"},
+		{"GET", "/billing/report?from=2026-01-01", "", "22244"},
 		{"GET", "/audit", "", "22444"},
 		{"POST", "/access/check", `{"subject":"{u}","action":"act","resource":{"type":"workflow","requester_id":"{o}"}}`, "22233"},
 		{"GET", "/access/scope?user_id={u}", "", "22233"},

@@ -11,6 +11,23 @@ import (
 
 func userID(r *http.Request) directory.UserID { return directory.UserID(r.PathValue("id")) }
 
+// userPage renders a page of users with one query for all their roles.
+func (a *API) userPage(r *http.Request, page store.Page[directory.User]) (list[userView], error) {
+	ids := make([]directory.UserID, len(page.Items))
+	for i, u := range page.Items {
+		ids[i] = u.ID
+	}
+	roles, err := a.Manage.EffectiveRolesOf(r.Context(), ids)
+	if err != nil {
+		return list[userView]{}, err
+	}
+	out := list[userView]{Items: make([]userView, len(page.Items)), NextCursor: page.Next}
+	for i, u := range page.Items {
+		out.Items[i] = newUserView(u, roles[u.ID])
+	}
+	return out, nil
+}
+
 // view renders u with billed computed from its effective roles (B1).
 func (a *API) view(r *http.Request, u directory.User) (userView, error) {
 	roles, err := a.Manage.EffectiveRoles(r.Context(), u.ID)
@@ -41,11 +58,9 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[userView]{Items: make([]userView, len(page.Items)), NextCursor: page.Next}
-	for i, u := range page.Items {
-		if out.Items[i], err = a.view(r, u); err != nil {
-			return err
-		}
+	out, err := a.userPage(r, page)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"time"
 
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
@@ -102,4 +103,35 @@ func (s *Service) Billing(ctx context.Context, scope directory.Scope) (BillingCo
 	}
 	c.NonBilled, err = s.Store.CountUsers(ctx, scope, store.UserFilter{Billing: store.NonBilled, FreeRoles: free})
 	return c, err
+}
+
+// EffectiveRolesOf returns the effective roles of many users with one
+// query for their grants, for pages of users (B1 billed flag).
+func (s *Service) EffectiveRolesOf(ctx context.Context, ids []directory.UserID) (map[directory.UserID]directory.RoleSet, error) {
+	g, err := s.graph(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.Store.UsersGrants(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[directory.UserID]directory.RoleSet, len(grants))
+	for id, gr := range grants {
+		out[id] = g.Effective(gr)
+	}
+	return out, nil
+}
+
+// SnapshotBilling records today's billed and non-billed counts (B1: the
+// report of the billed count over time). The server calls it every hour;
+// a later call of the same UTC day replaces the earlier one.
+func (s *Service) SnapshotBilling(ctx context.Context) (store.BillingSnapshot, error) {
+	c, err := s.Billing(ctx, directory.Scope{})
+	if err != nil {
+		return store.BillingSnapshot{}, err
+	}
+	now := s.now()
+	snap := store.BillingSnapshot{Day: now.Format(time.DateOnly), Billed: c.Billed, NonBilled: c.NonBilled, TakenAt: now}
+	return snap, s.Store.PutBillingSnapshot(ctx, snap)
 }

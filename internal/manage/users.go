@@ -249,7 +249,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, scope directory.Scope, id
 		if err != nil {
 			return err
 		}
-		if err := tx.UnlockUser(ctx, id); err != nil {
+		if err := tx.ClearLockout(ctx, id); err != nil {
 			return err
 		}
 		if u, err = tx.GetUser(ctx, scope, id); err != nil {

@@ -289,6 +289,16 @@ func TestTokensAndBilling(t *testing.T) {
 		if b, _ := f.svc.Billing(ctx, directory.Scope{}); b.Billed != 1 || b.NonBilled != 1 {
 			t.Fatalf("billing after free_user: %+v", b)
 		}
+		// Unlock clears the lock at once (A3).
+		if _, err := f.raw.Exec(`UPDATE users SET locked_until = $1 WHERE id = $2`, time.Now().Add(time.Hour).UnixMicro(), string(u.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if locked, _ := f.st.GetUser(ctx, directory.Scope{}, u.ID); !locked.Locked {
+			t.Fatal("lock not seen")
+		}
+		if un, err := f.svc.Unlock(ctx, f.actor, directory.Scope{}, u.ID); err != nil || un.Locked {
+			t.Fatalf("unlock: %+v %v", un, err)
+		}
 		res, err := f.svc.Bulk(ctx, f.actor, directory.Scope{}, manage.BulkDisable, []directory.UserID{u.ID, "nope"})
 		if err != nil || res[0].Err != nil || !errors.Is(res[1].Err, store.ErrNotFound) {
 			t.Fatalf("bulk: %+v %v", res, err)

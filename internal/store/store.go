@@ -109,13 +109,16 @@ type Tx interface {
 	Secrets
 	Audit
 	Outbox
-	Tombstones
 	Tokens
-	Unlocker
+	BatchGrants
+	BillingSnapshots
 	SignInState
 	OTPSecrets
 	Sessions
 	MailLinks
+	Tombstones
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

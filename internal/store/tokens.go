@@ -28,10 +28,3 @@ type Tokens interface {
 	// DeletePlatformToken revokes the user's token; ErrNotFound if it has none.
 	DeletePlatformToken(ctx context.Context, u directory.UserID) error
 }
-
-// Unlocker lifts a password lockout at once (A3: an administrator can
-// unlock). The lockout counters themselves belong to the sign-in code.
-type Unlocker interface {
-	// UnlockUser clears the user's lock; ErrNotFound for an unknown user.
-	UnlockUser(ctx context.Context, u directory.UserID) error
-}

@@ -41,7 +41,3 @@ func (q *queries) PlatformTokenByHash(ctx context.Context, hash string) (store.P
 func (q *queries) DeletePlatformToken(ctx context.Context, u directory.UserID) error {
 	return q.execOne(ctx, `DELETE FROM platform_tokens WHERE user_id = $1`, string(u))
 }
-
-func (q *queries) UnlockUser(ctx context.Context, u directory.UserID) error {
-	return q.execOne(ctx, `UPDATE users SET locked_until = 0 WHERE id = $1`, string(u))
-}

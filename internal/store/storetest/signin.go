@@ -173,6 +173,23 @@ func testOTPSecrets(t *testing.T, open Factory) {
 	if err := s.UseOTPStep(ctx, u.ID, 11); err != nil {
 		t.Fatal(err)
 	}
+	// One code sent twice at once (two tabs, two replicas): one use wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 8 {
+		wg.Go(func() {
+			if err := s.UseOTPStep(ctx, u.ID, 12); err == nil {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d parallel uses of one step succeeded, want 1", won)
+	}
 	// A new enrolment leaves the confirmed secret in force until confirmed.
 	s.SetPendingOTP(ctx, u.ID, "BBBB")
 	st, _ = s.OTP(ctx, u.ID)

@@ -33,13 +33,18 @@ func Run(t *testing.T, open Factory) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
-		{"Tombstones", testTombstones},
 		{"Tokens", testTokens},
+		{"UserSearch", testUserSearch},
+		{"UsersGrants", testUsersGrants},
+		{"BillingSnapshots", testBillingSnapshots},
 		{"Lockout", testLockout},
 		{"OTPSecrets", testOTPSecrets},
 		{"Sessions", testSessions},
 		{"MailLinks", testMailLinks},
 		{"LoginLookup", testLoginLookup},
+		{"Tombstones", testTombstones},
+		{"Deliveries", testDeliveries},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })

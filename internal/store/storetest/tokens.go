@@ -54,10 +54,4 @@ func testTokens(t *testing.T, open Factory) {
 	if _, err := s.PlatformTokenByHash(ctx, "h3"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("token of a deleted user: %v", err)
 	}
-	if err := s.UnlockUser(ctx, alice.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UnlockUser(ctx, bob.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unlock unknown user: %v", err)
-	}
 }

@@ -7,3 +7,12 @@ CREATE TABLE platform_tokens (
     expires_at INTEGER NOT NULL DEFAULT 0,
     issued_by  TEXT NOT NULL DEFAULT ''
 );
+
+-- Billed and non-billed counts per UTC day (B1: a report of the billed
+-- count over time); the server records today's counts every hour.
+CREATE TABLE billing_snapshots (
+    day        TEXT PRIMARY KEY, -- YYYY-MM-DD, UTC
+    billed     INTEGER NOT NULL,
+    non_billed INTEGER NOT NULL,
+    taken_at   INTEGER NOT NULL
+);
