@@ -23,6 +23,16 @@ type Problem struct {
 	Errors    []problemField `json:"errors,omitempty"`
 	Field     string         `json:"field,omitempty"` // the field of a 409 uniqueness clash
 	RequestID string         `json:"request_id,omitempty"`
+	// Tombstones and Choices answer a create or mail change that meets
+	// deleted users (D3, SPEC §7): repeat it with "resolution".
+	Tombstones []tombstoneRef              `json:"tombstones,omitempty"`
+	Choices    []directory.TombstoneChoice `json:"choices,omitempty"`
+}
+
+type tombstoneRef struct {
+	ID       directory.TombstoneID `json:"id"`
+	Username string                `json:"username"`
+	Email    string                `json:"email"`
 }
 
 type problemField struct {
@@ -71,7 +81,15 @@ func problemFor(err error) Problem {
 	var he *httpError
 	var fe directory.FieldErrors
 	var ce *store.ConflictError
+	var tc directory.TombstoneConflict
 	switch {
+	case errors.As(err, &tc):
+		p := Problem{Title: "deleted users to resolve", Status: http.StatusConflict, Choices: tc.Choices,
+			Detail: "The user name or mail address belongs to deleted users; repeat the request with a resolution naming a choice for each."}
+		for _, t := range tc.Tombstones {
+			p.Tombstones = append(p.Tombstones, tombstoneRef{ID: t.ID, Username: t.Username, Email: t.Email})
+		}
+		return p
 	case errors.As(err, &he):
 		return Problem{Title: he.Title, Status: he.Status, Detail: he.Detail}
 	case errors.As(err, &fe):

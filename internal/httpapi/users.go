@@ -84,7 +84,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := directory.User{Enabled: true}
 	in.patch().Apply(&u)
-	created, err := a.Manage.CreateUser(r.Context(), actor(r), u)
+	created, err := a.Manage.CreateUserResolving(r.Context(), actor(r), u, in.Resolution)
 	if err != nil {
 		return err
 	}
@@ -127,12 +127,12 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	patch := in.patch()
 	if !p.Can(directory.PermUserWrite) {
 		cs, ok := customerActionScope(p)
-		if !ok || !patch.OnlyEnabled() {
+		if !ok || !patch.OnlyEnabled() || len(in.Resolution) > 0 {
 			return errForbidden
 		}
 		scope = cs
 	}
-	u, err := a.Manage.UpdateUser(r.Context(), actor(r), scope, userID(r), version, patch)
+	u, err := a.Manage.UpdateUserResolving(r.Context(), actor(r), scope, userID(r), version, patch, in.Resolution)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,9 @@ type userInput struct {
 	Note          *string               `json:"note"`
 	CustomerID    *directory.CustomerID `json:"customer_id"`
 	Timezone      *string               `json:"timezone"`
+	// Resolution holds the client's choices for the tombstones a create or
+	// mail change meets (D3), repeated after a 409.
+	Resolution []directory.TombstoneResolution `json:"resolution"`
 }
 
 type groupView struct {

@@ -36,6 +36,14 @@ type Actor struct {
 	Source   string // client address, or "cli"
 }
 
+// record is a as the actor fields of an audit record.
+func (a Actor) record() store.AuditRecord {
+	return store.AuditRecord{ActorID: string(a.ID), ActorName: a.Username, Source: a.Source}
+}
+
+// tombstones runs the tombstone use cases (D1–D3) on the Service's clock.
+func (s *Service) tombstones() Tombstones { return Tombstones{Now: s.Now} }
+
 func (s *Service) now() time.Time {
 	if s.Now == nil {
 		return time.Now().UTC()

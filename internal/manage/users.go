@@ -84,6 +84,13 @@ func checkCustomerChoice(ctx context.Context, tx store.Tx, id, previous director
 // user to global (U4), refuses a customer role without customer (C2), and
 // enqueues user.created and, for an enabled user, the password-setup mail.
 func (s *Service) CreateUser(ctx context.Context, a Actor, u directory.User) (directory.User, error) {
+	return s.CreateUserResolving(ctx, a, u, nil)
+}
+
+// CreateUserResolving is CreateUser with the client's choices for the
+// tombstones the new user meets (D2, D3): without them such a create
+// answers a directory.TombstoneConflict and writes nothing.
+func (s *Service) CreateUserResolving(ctx context.Context, a Actor, u directory.User, res []directory.TombstoneResolution) (directory.User, error) {
 	directory.NormalizeUser(&u)
 	if u.Timezone == "" {
 		u.Timezone = s.timezone()
@@ -97,8 +104,15 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, u directory.User) (di
 		if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
 			return err
 		}
-		var err error
+		tombs := s.tombstones()
+		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u}, res)
+		if err != nil {
+			return err
+		}
 		if created, err = tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tombs.Apply(ctx, tx, plan, created, a.record()); err != nil {
 			return err
 		}
 		global, err := tx.GetGroupByName(ctx, directory.GlobalGroupName)
@@ -134,6 +148,12 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, u directory.User) (di
 // version (0: none). A new mail address clears email_verified and enqueues
 // a verification mail unless p sets email_verified itself.
 func (s *Service) UpdateUser(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch) (directory.User, error) {
+	return s.UpdateUserResolving(ctx, a, scope, id, ifVersion, p, nil)
+}
+
+// UpdateUserResolving is UpdateUser with the client's choices for the
+// tombstones a mail change meets (D2, D3).
+func (s *Service) UpdateUserResolving(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
 	var updated directory.User
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetUser(ctx, scope, id)
@@ -159,7 +179,15 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, scope directory.Scope
 		if err := checkCustomerChoice(ctx, tx, u.CustomerID, old.CustomerID); err != nil {
 			return err
 		}
+		tombs := s.tombstones()
+		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u, Previous: &old}, res)
+		if err != nil {
+			return err
+		}
 		if updated, err = tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tombs.Apply(ctx, tx, plan, updated, a.record()); err != nil {
 			return err
 		}
 		if u.CustomerID == "" && old.CustomerID != "" {
@@ -209,6 +237,19 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, scope directory.Scope
 			return err
 		}
 		if err := directory.CheckUserDelete(old); err != nil {
+			return err
+		}
+		// D1: a customer user or ITSM user leaves a tombstone, judged on
+		// the effective roles before the delete.
+		g, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		grants, err := tx.UserGrants(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, _, err := s.tombstones().OnUserDelete(ctx, tx, old, g.Effective(grants), a.record()); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
