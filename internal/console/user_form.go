@@ -18,10 +18,13 @@ func userFields() []string {
 
 // userForm is the data of the add and edit forms.
 type userForm struct {
-	New       bool
-	User      directory.User
-	Customers []directory.Customer // valid ones, plus the user's current one (C1)
-	Zones     []string
+	New  bool
+	User directory.User
+	// Tombstones are the deleted users the change meets, with their
+	// choices (D2, D3); empty unless a choice must be made.
+	Tombstones []tombstoneRow
+	Customers  []directory.Customer // valid ones, plus the user's current one (C1)
+	Zones      []string
 }
 
 // customerChoices lists the customers a user form offers: every valid
@@ -123,8 +126,12 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, v *view) er
 		c.render(w, http.StatusUnprocessableEntity, "confirm_pi", v)
 		return nil
 	}
-	created, err := c.svc().CreateUser(r.Context(), actor(r, v), u)
+	created, err := c.svc().CreateUserResolving(r.Context(), actor(r, v), u, resolutionFromForm(r))
 	if err != nil {
+		if tc, ok := asTombstoneConflict(err); ok {
+			v.Notice = v.T("tomb.notice")
+			return c.renderUserForm(w, r, v, http.StatusConflict, userForm{New: true, User: u, Tombstones: tombstoneRows(tc, r)})
+		}
 		if v.fieldErrors(err, userFields()...) {
 			return c.renderUserForm(w, r, v, http.StatusUnprocessableEntity, userForm{New: true, User: u})
 		}
@@ -164,12 +171,16 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, v *view) er
 		p.EmailVerified = &verified
 	}
 	version := parseVersion(r.PostFormValue("version"))
-	u, err := c.svc().UpdateUser(r.Context(), actor(r, v), directory.Scope{}, old.ID, version, p)
+	u, err := c.svc().UpdateUserResolving(r.Context(), actor(r, v), directory.Scope{}, old.ID, version, p, resolutionFromForm(r))
 	if err != nil {
+		shown := old
+		p.Apply(&shown)
+		shown.EmailVerified = verified
+		if tc, ok := asTombstoneConflict(err); ok {
+			v.Notice = v.T("tomb.notice")
+			return c.renderUserForm(w, r, v, http.StatusConflict, userForm{User: shown, Tombstones: tombstoneRows(tc, r)})
+		}
 		if v.fieldErrors(err, userFields()...) {
-			shown := old
-			p.Apply(&shown)
-			shown.EmailVerified = verified
 			return c.renderUserForm(w, r, v, http.StatusUnprocessableEntity, userForm{User: shown})
 		}
 		return err
