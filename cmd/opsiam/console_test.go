@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
+
+	"opsiam/internal/provision/gitlab"
+	"opsiam/internal/provision/gitlab/gitlabfake"
 )
 
 // TestServeMountsConsole: serve answers / with the console, and the
@@ -23,5 +28,28 @@ func TestServeMountsConsole(t *testing.T) {
 	}
 	if code := get(t, base+"/console/static/console.js"); code != http.StatusOK {
 		t.Fatalf("console.js: %d", code)
+	}
+}
+
+// TestGitMembersAdapter: the console's Git members come from the GitLab
+// target (here on the GitLab fake); a group GitLab does not have lists every
+// opsiam member with "No Access" (P2). Without a target the tab is off.
+func TestGitMembersAdapter(t *testing.T) {
+	if gitMembers(nil) != nil {
+		t.Fatal("Git members offered without a GitLab target")
+	}
+	fake := gitlabfake.New("secret-token")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	gl, err := gitlab.New(gitlab.Config{URL: srv.URL, Token: "secret-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := gitMembers(gl)(context.Background(), "ops", []string{"eve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Username != "eve" || rows[0].Role != "No Access" {
+		t.Fatalf("rows %+v", rows)
 	}
 }
