@@ -109,6 +109,10 @@ type Tx interface {
 	Secrets
 	Audit
 	Outbox
+	OIDCClients
+	OIDCGrants
+	SigningKeys
+	OIDCSessions
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

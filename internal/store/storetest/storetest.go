@@ -33,6 +33,11 @@ func Run(t *testing.T, open Factory) {
 		{"Concurrency", testConcurrency},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"OIDCClients", testOIDCClients},
+		{"OIDCAuthRequests", testOIDCAuthRequests},
+		{"OIDCTokens", testOIDCTokens},
+		{"SigningKeys", testSigningKeys},
+		{"OIDCSignIns", testOIDCSignIns},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
