@@ -1,0 +1,127 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/provision"
+	"opsiam/internal/store"
+)
+
+// BackchannelPayload is the payload of a TopicOIDCBackchannelLogout event.
+type BackchannelPayload struct {
+	ClientID  string `json:"client_id"`
+	UserID    string `json:"user_id"`
+	SessionID string `json:"session_id"`
+}
+
+// endSession is RP-initiated logout (OpenID Connect RP-Initiated Logout
+// 1.0): the request is validated by the library (id_token_hint,
+// post_logout_redirect_uri registered for the client), then the platform
+// session ends, every client the browser session signed in to gets a
+// back-channel logout token through the outbox, and the browser goes to
+// the post-logout URI.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err != nil {
+		op.RequestError(w, r, err, nil)
+		return
+	}
+	session, err := op.ValidateEndSessionRequest(r.Context(), req, p.op)
+	if err != nil {
+		op.RequestError(w, r, err, nil)
+		return
+	}
+	var hinted string
+	if session.IDTokenHintClaims != nil {
+		hinted = session.IDTokenHintClaims.SessionID
+	}
+	if err := p.logout(w, r, hinted); err != nil {
+		p.cfg.Log.Error("oidc end_session", "err", err)
+		op.RequestError(w, r, oidc.ErrServerError(), nil)
+		return
+	}
+	http.Redirect(w, r, session.RedirectURI, http.StatusFound)
+}
+
+// LogoutBrowser ends the OpenID Connect side of the browser's session: the
+// platform's own /logout calls it so that signing out of the platform
+// reaches every application (A5). It does not end the platform session.
+func (p *Provider) LogoutBrowser(w http.ResponseWriter, r *http.Request) error {
+	return p.endSignIns(w, r, "")
+}
+
+// logout ends the platform session and the browser session's sign-ins.
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request, hinted string) error {
+	if p.cfg.EndSession != nil {
+		if err := p.cfg.EndSession(w, r); err != nil {
+			return err
+		}
+	}
+	return p.endSignIns(w, r, hinted)
+}
+
+// endSignIns forgets the sign-ins of the browser's session (its cookie)
+// and of the session named by an id_token_hint, revokes their tokens, and
+// enqueues one back-channel logout per client, with an audit record, in
+// one transaction (P3).
+func (p *Provider) endSignIns(w http.ResponseWriter, r *http.Request, hinted string) error {
+	ctx := r.Context()
+	var sids []string
+	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
+		sids = append(sids, HashSecret(ck.Value))
+	}
+	if hinted != "" && (len(sids) == 0 || sids[0] != hinted) {
+		sids = append(sids, hinted)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: "", Path: "/", HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return p.cfg.Store.InTx(ctx, func(tx store.Tx) error {
+		for _, sid := range sids {
+			if err := EndSession(ctx, tx, sid, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EndSession ends one browser session's sign-ins inside tx: their tokens
+// are revoked and each client with a back-channel logout URI gets an
+// outbox event (A5). r may be nil (no client address for the audit).
+func EndSession(ctx context.Context, tx store.Tx, sid string, r *http.Request) error {
+	ins, err := tx.EndSignIns(ctx, sid)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if err := tx.RevokeUserClientTokens(ctx, in.UserID, in.ClientID); err != nil {
+			return err
+		}
+		rec := store.AuditRecord{ActorID: in.UserID, Action: "oidc.logout", TargetType: "oidc_client", TargetID: in.ClientID}
+		if r != nil {
+			rec.Source = r.RemoteAddr
+		}
+		if u, err := tx.GetUser(ctx, directory.Scope{}, directory.UserID(in.UserID)); err == nil {
+			rec.ActorName = u.Username
+		}
+		if err := tx.AppendAudit(ctx, rec); err != nil {
+			return err
+		}
+		c, err := tx.GetOIDCClient(ctx, in.ClientID)
+		if err != nil || c.BackchannelLogoutURI == "" {
+			continue
+		}
+		payload, _ := json.Marshal(BackchannelPayload{ClientID: in.ClientID, UserID: in.UserID, SessionID: sid})
+		if _, err := tx.Enqueue(ctx, store.Event{Topic: provision.TopicOIDCBackchannelLogout,
+			Aggregate: "oidc_client:" + in.ClientID, Payload: payload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
