@@ -111,7 +111,7 @@ func (m *Keys) Maintain(ctx context.Context) error {
 func (m *Keys) Rotate(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.rotate(ctx); err != nil {
+	if err := m.rotate(ctx, true); err != nil {
 		return err
 	}
 	return m.load(ctx, true)
@@ -142,7 +142,7 @@ func (m *Keys) load(ctx context.Context, force bool) error {
 		}
 		cur := currentKey(keys)
 		if (cur == nil || now.Sub(cur.CreatedAt) >= m.RotateEvery) && attempt == 0 {
-			if err := m.rotate(ctx); err != nil {
+			if err := m.rotate(ctx, false); err != nil {
 				return err
 			}
 			continue
@@ -202,8 +202,11 @@ func (m *Keys) install(ctx context.Context, keys []store.SigningKey, cur *store.
 }
 
 // rotate creates a key of the next generation and retires the current one
-// in one transaction. Losing the race to another replica is no error.
-func (m *Keys) rotate(ctx context.Context) error {
+// in one transaction. Unless force, it first checks inside the transaction
+// that the current key is still due, so a replica that read the list before
+// another replica's rotation committed does not rotate again. Losing the
+// race to another replica is no error.
+func (m *Keys) rotate(ctx context.Context, force bool) error {
 	bits := m.Bits
 	if bits == 0 {
 		bits = 2048
@@ -230,14 +233,18 @@ func (m *Keys) rotate(ctx context.Context) error {
 			k.Generation = keys[0].Generation
 		}
 		k.Generation++
-		if cur := currentKey(keys); cur != nil {
+		cur := currentKey(keys)
+		if !force && cur != nil && now.Sub(cur.CreatedAt) < m.RotateEvery {
+			return errNotDue
+		}
+		if cur != nil {
 			if err := tx.RetireSigningKey(ctx, cur.ID, now, now.Add(m.PublishAfterRetire)); err != nil {
 				return err
 			}
 		}
 		return tx.CreateSigningKey(ctx, k)
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, errNotDue) {
 		return nil // another replica rotated at the same moment
 	}
 	if err == nil && m.Log != nil {
@@ -245,6 +252,9 @@ func (m *Keys) rotate(ctx context.Context) error {
 	}
 	return err
 }
+
+// errNotDue: another replica rotated since the key list was read.
+var errNotDue = errors.New("signing key not due")
 
 func (m *Keys) aead() (cipher.AEAD, error) {
 	block, err := aes.NewCipher(m.KEK[:])

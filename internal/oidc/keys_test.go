@@ -1,0 +1,165 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+func jwksIDs(t *testing.T, issuer string) []string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range set.Keys {
+		if k.Algorithm != "RS256" || k.Use != "sig" || !k.IsPublic() {
+			t.Fatalf("JWKS key %s: alg %s use %s public %v", k.KeyID, k.Algorithm, k.Use, k.IsPublic())
+		}
+		ids = append(ids, k.KeyID)
+	}
+	return ids
+}
+
+func kidOf(t *testing.T, raw string) string {
+	t.Helper()
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws.Signatures[0].Header.KeyID
+}
+
+// TestKeyRotation is acceptance 4 of issue 5: tokens signed before a
+// rotation verify until they expire; afterwards the old key leaves JWKS.
+func TestKeyRotation(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", "", directory.RoleNameItsmUser)
+	_, secret := e.client("app", false)
+	ctx := context.Background()
+	r := newRP(t, e.issuer, "app", secret)
+	sign := func() (*oauth2.Token, string) {
+		res := r.authorize(t, browser(t), "alice", "verifier-0123456789012345678901234567890123", "n")
+		tok, _ := r.cfg.Exchange(ctx, res.code, oauth2.VerifierOption("verifier-0123456789012345678901234567890123"))
+		raw, _ := tok.Extra("id_token").(string)
+		return tok, raw
+	}
+	// a verifier on the provider's clock, with a fresh key cache each time
+	verify := func(raw string, skipExpiry bool) error {
+		p, err := gooidc.NewProvider(ctx, e.issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Verifier(&gooidc.Config{ClientID: "app", Now: e.clock.Now, SkipExpiryCheck: skipExpiry}).Verify(ctx, raw)
+		return err
+	}
+	oldTok, oldID := sign()
+	k1 := kidOf(t, oldID)
+	if ids := jwksIDs(t, e.issuer); len(ids) != 1 || ids[0] != k1 {
+		t.Fatalf("JWKS before rotation: %v, token kid %s", ids, k1)
+	}
+
+	// Rotation (scheduled rotation: TestKeysReplicas).
+	if err := e.prov.Keys().Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, newID := sign()
+	k2 := kidOf(t, newID)
+	if k2 == k1 {
+		t.Fatal("no new signing key after the rotation period")
+	}
+	if ids := jwksIDs(t, e.issuer); len(ids) != 2 {
+		t.Fatalf("JWKS after rotation: %v, want the new and the retired key", ids)
+	}
+	if err := verify(oldID, false); err != nil {
+		t.Fatalf("a token signed before the rotation no longer verifies: %v", err)
+	}
+	if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(oldTok)); err != nil {
+		t.Fatalf("an access token signed with the retired key no longer works: %v", err)
+	}
+	if err := verify(newID, false); err != nil {
+		t.Fatalf("new token: %v", err)
+	}
+
+	// Once every token of the old key has expired, the key leaves JWKS.
+	e.clock.Add(time.Hour + 6*time.Minute)
+	if err := verify(oldID, false); err == nil {
+		t.Fatal("an expired token verified")
+	}
+	if err := e.prov.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := jwksIDs(t, e.issuer); len(ids) != 1 || ids[0] != k2 {
+		t.Fatalf("JWKS after the old key's tokens expired: %v, want only %s", ids, k2)
+	}
+	if err := verify(oldID, true); err == nil {
+		t.Fatal("a token of the removed key still verifies")
+	}
+}
+
+// TestKeysReplicas: replicas that find the key due at the same moment
+// rotate once (scheduled rotation); a replica with another key-encryption key cannot use the keys.
+func TestKeysReplicas(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "SQLite", true: "Postgres"}[pg]
+		t.Run(name, func(t *testing.T) {
+			db := openDB(t, pg)
+			ctx := context.Background()
+			c := &clock{t: time.Now().UTC()}
+			mk := func(kek byte) *Keys {
+				return &Keys{Store: db, KEK: [32]byte{kek}, Now: c.Now, RotateEvery: time.Hour, PublishAfterRetire: time.Hour, Bits: 1024}
+			}
+			if err := mk(1).Maintain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.Add(2 * time.Hour)
+			var wg sync.WaitGroup
+			for i := 0; i < 4; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := mk(1).Maintain(ctx); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			keys, err := db.ListSigningKeys(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			current := 0
+			for _, k := range keys {
+				if k.RetiredAt.IsZero() {
+					current++
+				}
+			}
+			if len(keys) != 2 || current != 1 {
+				t.Fatalf("after parallel rotation: %d keys, %d current; want 2 and 1", len(keys), current)
+			}
+			if _, err := mk(9).SigningKey(ctx); err == nil {
+				t.Fatal("a replica with another key-encryption key read the keys")
+			}
+			var enc store.SigningKey = keys[0]
+			if len(enc.PrivateEnc) < 100 {
+				t.Fatalf("private key not stored: %d bytes", len(enc.PrivateEnc))
+			}
+		})
+	}
+}
