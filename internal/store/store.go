@@ -113,6 +113,8 @@ type Tx interface {
 	OIDCGrants
 	SigningKeys
 	OIDCSessions
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for
