@@ -82,7 +82,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
 			return err
 		}
-		if err := tx.RecordSignIn(ctx, store.OIDCSignIn{SessionID: sid, ClientID: c.ID, UserID: string(sub.User.ID)}); err != nil {
+		if err := tx.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: sid, ClientID: c.ID, UserID: string(sub.User.ID)}); err != nil {
 			return err
 		}
 		if err := tx.AppendAudit(ctx, p.audit(r, sub.User, "oidc.sign_in", c.ID)); err != nil {
@@ -170,7 +170,7 @@ func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req authR
 func (p *Provider) browserSession(w http.ResponseWriter, r *http.Request, user directory.UserID) (string, error) {
 	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
 		sid := HashSecret(ck.Value)
-		ins, err := p.cfg.Store.ListSignIns(r.Context(), sid)
+		ins, err := p.cfg.Store.ListOIDCSignIns(r.Context(), sid)
 		if err != nil {
 			return "", err
 		}

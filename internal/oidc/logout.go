@@ -95,7 +95,7 @@ func (p *Provider) endSignIns(w http.ResponseWriter, r *http.Request, hinted str
 // are revoked and each client with a back-channel logout URI gets an
 // outbox event (A5). r may be nil (no client address for the audit).
 func EndSession(ctx context.Context, tx store.Tx, sid string, r *http.Request) error {
-	ins, err := tx.EndSignIns(ctx, sid)
+	ins, err := tx.EndOIDCSignIns(ctx, sid)
 	if err != nil {
 		return err
 	}

@@ -134,9 +134,9 @@ type OIDCSignIn struct {
 
 // OIDCSessions keeps which clients each browser session signed in to.
 type OIDCSessions interface {
-	// RecordSignIn is idempotent per (session, client).
-	RecordSignIn(ctx context.Context, s OIDCSignIn) error
-	ListSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
-	// EndSignIns forgets a session's sign-ins and returns them.
-	EndSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
+	// RecordOIDCSignIn is idempotent per (session, client).
+	RecordOIDCSignIn(ctx context.Context, s OIDCSignIn) error
+	ListOIDCSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
+	// EndOIDCSignIns forgets a session's sign-ins and returns them.
+	EndOIDCSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
 }

@@ -115,6 +115,10 @@ type Tx interface {
 	OIDCSessions
 	Deliveries
 	Webhooks
+	SignInState
+	OTPSecrets
+	Sessions
+	MailLinks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -49,7 +49,7 @@ func (q *queries) DeleteSigningKey(ctx context.Context, id string) error {
 	return q.execOne(ctx, `DELETE FROM oidc_signing_keys WHERE id = $1`, id)
 }
 
-func (q *queries) RecordSignIn(ctx context.Context, s store.OIDCSignIn) error {
+func (q *queries) RecordOIDCSignIn(ctx context.Context, s store.OIDCSignIn) error {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = q.now()
 	}
@@ -59,7 +59,7 @@ func (q *queries) RecordSignIn(ctx context.Context, s store.OIDCSignIn) error {
 	return err
 }
 
-func (q *queries) ListSignIns(ctx context.Context, sessionID string) ([]store.OIDCSignIn, error) {
+func (q *queries) ListOIDCSignIns(ctx context.Context, sessionID string) ([]store.OIDCSignIn, error) {
 	rows, err := q.rd.QueryContext(ctx, `SELECT session_id, client_id, user_id, created_at FROM oidc_signins
  WHERE session_id = $1 ORDER BY client_id`, sessionID)
 	return scanAll(rows, err, scanSignIn)
@@ -73,7 +73,7 @@ func scanSignIn(r interface{ Scan(...any) error }) (store.OIDCSignIn, error) {
 	return s, err
 }
 
-func (q *queries) EndSignIns(ctx context.Context, sessionID string) ([]store.OIDCSignIn, error) {
+func (q *queries) EndOIDCSignIns(ctx context.Context, sessionID string) ([]store.OIDCSignIn, error) {
 	var out []store.OIDCSignIn
 	err := q.inTx(ctx, func(q *queries) error {
 		rows, err := q.wr.QueryContext(ctx, `DELETE FROM oidc_signins WHERE session_id = $1

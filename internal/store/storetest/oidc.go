@@ -228,25 +228,25 @@ func testOIDCSignIns(t *testing.T, open Factory) {
 	mustClient(t, s, "a")
 	mustClient(t, s, "b")
 	for _, c := range []string{"a", "b", "a"} {
-		if err := s.RecordSignIn(ctx, store.OIDCSignIn{SessionID: "s1", ClientID: c, UserID: "u1"}); err != nil {
+		if err := s.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: "s1", ClientID: c, UserID: "u1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.RecordSignIn(ctx, store.OIDCSignIn{SessionID: "s2", ClientID: "a", UserID: "u2"}); err != nil {
+	if err := s.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: "s2", ClientID: "a", UserID: "u2"}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.ListSignIns(ctx, "s1")
+	list, err := s.ListOIDCSignIns(ctx, "s1")
 	if err != nil || len(list) != 2 || list[0].ClientID != "a" || list[1].ClientID != "b" || list[0].UserID != "u1" {
 		t.Fatalf("sign-ins: %+v %v", list, err)
 	}
-	ended, err := s.EndSignIns(ctx, "s1")
+	ended, err := s.EndOIDCSignIns(ctx, "s1")
 	if err != nil || len(ended) != 2 {
 		t.Fatalf("end: %+v %v", ended, err)
 	}
-	if list, _ := s.ListSignIns(ctx, "s1"); len(list) != 0 {
+	if list, _ := s.ListOIDCSignIns(ctx, "s1"); len(list) != 0 {
 		t.Fatalf("ended session keeps sign-ins: %+v", list)
 	}
-	if list, _ := s.ListSignIns(ctx, "s2"); len(list) != 1 {
+	if list, _ := s.ListOIDCSignIns(ctx, "s2"); len(list) != 1 {
 		t.Fatalf("another session lost its sign-ins: %+v", list)
 	}
 }

@@ -40,6 +40,10 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCSignIns", testOIDCSignIns},
 		{"Deliveries", testDeliveries},
 		{"Webhooks", testWebhooks},
+		{"Lockout", testLockout},
+		{"OTPSecrets", testOTPSecrets},
+		{"Sessions", testSessions},
+		{"MailLinks", testMailLinks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })

@@ -1,0 +1,113 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+// ChangePassword is the account page's password change (A7): the current
+// password must be right; a wrong one counts, and at the configured limit
+// the account is disabled at once (sessions end, audit record, user.updated
+// event) and ErrAccountDisabled is returned. Field errors name
+// "current_password", "password" or "confirm".
+func (s *Service) ChangePassword(ctx context.Context, u directory.User, current, password, confirm string, src Source) error {
+	hash, err := s.Store.PasswordHash(ctx, u.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if hash == "" {
+		hash = s.dummy
+	}
+	ok, _, err := s.Hasher.Verify(hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok || hash == s.dummy {
+		return s.wrongCurrentPassword(ctx, u, src)
+	}
+	if err := checkNewPassword(u, password, confirm); err != nil {
+		return err
+	}
+	newHash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.ClearAccountPasswordFailures(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := tx.SetPasswordHash(ctx, u.ID, newHash); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserMailLinks(ctx, u.ID, store.LinkPasswordReset); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, src, "auth.password_change", u.ID, nil)
+	})
+}
+
+func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, src Source) error {
+	disabled := false
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		n, off, err := tx.RecordAccountPasswordFailure(ctx, u.ID, s.Policy.AccountPasswordFailures)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, src, "auth.password_change_failed", u.ID, map[string]int{"failures": n}); err != nil {
+			return err
+		}
+		if !off {
+			return nil
+		}
+		disabled = true
+		if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, src, "user.disable", u.ID, map[string]string{"reason": "wrong current password on the account page"}); err != nil {
+			return err
+		}
+		return userUpdated(ctx, tx, u.ID)
+	})
+	if err != nil {
+		return err
+	}
+	if disabled {
+		return ErrAccountDisabled
+	}
+	return directory.FieldErrors{{Field: "current_password", Code: directory.CodeInvalid,
+		Message: "The current password is wrong."}}
+}
+
+// SetTimezone changes the user's own time zone (A7), validated as in U1,
+// with its audit record and a user.updated event.
+func (s *Service) SetTimezone(ctx context.Context, u directory.User, tz string, src Source) (directory.User, error) {
+	var out directory.User
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		cur, err := tx.GetUser(ctx, directory.Scope{}, u.ID)
+		if err != nil {
+			return err
+		}
+		cur.Timezone = tz
+		directory.NormalizeUser(&cur)
+		var errs directory.FieldErrors
+		for _, fe := range directory.ValidateUser(cur) {
+			if fe.Field == "timezone" {
+				errs = append(errs, fe)
+			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		if out, err = tx.UpdateUser(ctx, cur); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, src, "user.update", u.ID, map[string]string{"timezone": out.Timezone}); err != nil {
+			return err
+		}
+		return userUpdated(ctx, tx, u.ID)
+	})
+	return out, err
+}

@@ -1,0 +1,107 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+// touchEvery limits writes: a session's last use is stored at most once a
+// minute, which is precise enough for a 30-minute idle limit.
+const touchEvery = time.Minute
+
+// startSession opens a session with a new random id (A5) and returns the
+// id for the cookie; only its hash is stored.
+func (s *Service) startSession(ctx context.Context, u directory.UserID, stage string) (string, store.Session, error) {
+	token, hash, err := newToken()
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	max := s.Policy.SessionMax
+	if stage != store.StageFull {
+		max = s.Policy.PendingMax
+	}
+	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max)}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", store.Session{}, err
+	}
+	return token, sess, nil
+}
+
+// Session returns the live session of token. It checks on every use that
+// the user is still enabled and present (U7), and the idle and absolute
+// limits (A5); an expired session is deleted. ErrNoSession otherwise.
+func (s *Service) Session(ctx context.Context, token string) (store.Session, error) {
+	if token == "" {
+		return store.Session{}, ErrNoSession
+	}
+	hash := HashToken(token)
+	sess, err := s.Store.GetSession(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return sess, ErrNoSession
+	}
+	if err != nil {
+		return sess, err
+	}
+	now := s.Now()
+	idle := s.Policy.SessionIdle
+	if sess.Stage != store.StageFull {
+		idle = s.Policy.PendingMax
+	}
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
+		_ = s.Store.DeleteSession(ctx, hash)
+		return store.Session{}, ErrNoSession
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := s.Store.TouchSession(ctx, hash, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return sess, err
+		}
+		sess.LastSeenAt = now
+	}
+	return sess, nil
+}
+
+// SignedIn returns the user of a full session.
+func (s *Service) SignedIn(ctx context.Context, token string) (directory.User, store.Session, error) {
+	sess, err := s.Session(ctx, token)
+	if err != nil {
+		return directory.User{}, sess, err
+	}
+	if sess.Stage != store.StageFull {
+		return directory.User{}, sess, ErrNoSession
+	}
+	u, err := s.Store.GetUser(ctx, directory.Scope{}, sess.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, sess, ErrNoSession
+	}
+	return u, sess, err
+}
+
+// SignOut ends the session of token (A5), with an audit record.
+func (s *Service) SignOut(ctx context.Context, token string, src Source) error {
+	sess, err := s.Session(ctx, token)
+	if errors.Is(err, ErrNoSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.DeleteSession(ctx, sess.IDHash); err != nil {
+			return err
+		}
+		if sess.Stage != store.StageFull {
+			return nil
+		}
+		return s.audit(ctx, tx, src, "auth.sign_out", sess.UserID, nil)
+	})
+}
+
+// PurgeSessions deletes expired sessions; the server calls it now and then.
+func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
+	return s.Store.DeleteExpiredSessions(ctx, s.Now(), s.Policy.SessionIdle)
+}

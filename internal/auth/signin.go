@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+// SignIn checks a user name or mail address and a password (A1) and opens
+// a session with a new id: full when no code is needed, otherwise waiting
+// for a code (store.StageOTP) or for OTP enrolment (store.StageEnrol).
+// Unknown users, wrong passwords, locked and disabled accounts all cost
+// one argon2id verification and all return ErrInvalidCredentials (A3).
+// A lock stops password sign-in only.
+func (s *Service) SignIn(ctx context.Context, login, password string, src Source) (token string, sess store.Session, err error) {
+	u, err := s.Store.GetUserByLogin(ctx, login)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", sess, err
+	}
+	hash := s.dummy // also for a user who never set a password
+	if known {
+		h, err := s.Store.PasswordHash(ctx, u.ID)
+		if err == nil {
+			hash = h
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return "", sess, err
+		}
+	}
+	ok, rehash, err := s.Hasher.Verify(hash, password)
+	if err != nil {
+		return "", sess, err
+	}
+	if hash == s.dummy {
+		ok = false
+	}
+	if !ok || !u.Enabled || u.Locked {
+		return "", sess, s.failed(ctx, u, src, "password")
+	}
+	stage, err := s.nextStage(ctx, u)
+	if err != nil {
+		return "", sess, err
+	}
+	if rehash {
+		if h, err := s.Hasher.Hash(password); err == nil {
+			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {
+				return "", sess, err
+			}
+		}
+	}
+	if stage == store.StageFull {
+		return s.finish(ctx, u, "", src)
+	}
+	return s.startSession(ctx, u.ID, stage)
+}
+
+// nextStage tells what a user whose password was right must do next.
+func (s *Service) nextStage(ctx context.Context, u directory.User) (string, error) {
+	st, err := s.Store.OTP(ctx, u.ID)
+	switch {
+	case err == nil && st.Secret != "":
+		return store.StageOTP, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", err
+	case u.OTPRequired:
+		return store.StageEnrol, nil
+	}
+	return store.StageFull, nil
+}
+
+// failed counts a failure (A3) and records it in the audit log, then
+// returns ErrInvalidCredentials. For an unknown user only the audit record
+// is written, which costs about the same.
+func (s *Service) failed(ctx context.Context, u directory.User, src Source, step string) error {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		if u.ID == "" {
+			return s.audit(ctx, tx, src, "auth.sign_in_failed", "", map[string]string{"step": step})
+		}
+		st, err := tx.RecordSignInFailure(ctx, u.ID, s.Now(), s.Policy.Lockout)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, src, "auth.sign_in_failed", u.ID, map[string]any{"step": step, "failures": st.Failures}); err != nil {
+			return err
+		}
+		if st.JustLocked {
+			return s.audit(ctx, tx, src, "user.lock", u.ID, map[string]any{"locked_until": st.LockedUntil})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return ErrInvalidCredentials
+}
+
+// finish completes a sign-in: it clears the failure counter (refused if
+// the user was locked or disabled meanwhile), ends the pending session and
+// opens a full one with a new id.
+func (s *Service) finish(ctx context.Context, u directory.User, pendingHash string, src Source) (string, store.Session, error) {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.RecordSignIn(ctx, u.ID, s.Now()); err != nil {
+			return err
+		}
+		if pendingHash != "" {
+			if err := tx.DeleteSession(ctx, pendingHash); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.sign_in", u.ID, nil)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", store.Session{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	return s.startSession(ctx, u.ID, store.StageFull)
+}
+
+// Unlock lifts a lock at once (A3, the admin unlock endpoint), with its
+// audit record.
+func (s *Service) Unlock(ctx context.Context, u directory.UserID, src Source) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.UnlockUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, src, "user.unlock", u, nil)
+	})
+}

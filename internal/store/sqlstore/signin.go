@@ -1,0 +1,199 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+// RecordSignInFailure counts and compares in one UPDATE (A3). Every
+// right-hand side reads the row as it was before the statement, and the
+// row lock taken by the UPDATE serialises parallel attempts, on one
+// replica or many. While locked only the counter moves on (so exactly one
+// failure sees the count reach the limit: the one that locked); the
+// failure that locks starts the next window afresh.
+func (q *queries) RecordSignInFailure(ctx context.Context, u directory.UserID, now time.Time, p store.LockoutPolicy) (store.LockState, error) {
+	n := toMicros(now)
+	cutoff := toMicros(now.Add(-p.Window))
+	until := toMicros(now.Add(p.Period))
+	const count = `(CASE WHEN failure_window_start <= $2 THEN 1 ELSE login_failures + 1 END)`
+	var st store.LockState
+	var lockedUntil int64
+	err := q.wr.QueryRowContext(ctx, `UPDATE users SET
+ login_failures = CASE WHEN locked_until > $1 THEN login_failures + 1 ELSE `+count+` END,
+ failure_window_start = CASE WHEN locked_until > $1 THEN failure_window_start
+   WHEN `+count+` >= $3 THEN 0
+   WHEN failure_window_start <= $2 THEN $1 ELSE failure_window_start END,
+ locked_until = CASE WHEN locked_until > $1 THEN locked_until
+   WHEN `+count+` >= $3 THEN $4 ELSE locked_until END
+ WHERE id = $5 RETURNING login_failures, locked_until`,
+		n, cutoff, p.MaxFailures, until, string(u)).Scan(&st.Failures, &lockedUntil)
+	if err != nil {
+		return st, notFound(q.d.translate(err))
+	}
+	if lockedUntil > n {
+		st.LockedUntil = fromMicros(lockedUntil)
+		st.JustLocked = st.Failures == p.MaxFailures
+	}
+	return st, nil
+}
+
+func (q *queries) RecordSignIn(ctx context.Context, u directory.UserID, now time.Time) error {
+	return q.execOne(ctx, `UPDATE users SET login_failures = 0, failure_window_start = 0, last_login_at = $1
+ WHERE id = $2 AND enabled = $3 AND locked_until <= $1`, toMicros(now), string(u), true)
+}
+
+func (q *queries) UnlockUser(ctx context.Context, u directory.UserID) error {
+	return q.execOne(ctx, `UPDATE users SET locked_until = 0, login_failures = 0, failure_window_start = 0 WHERE id = $1`, string(u))
+}
+
+func (q *queries) RecordAccountPasswordFailure(ctx context.Context, u directory.UserID, max int) (int, bool, error) {
+	if max <= 0 {
+		max = 1 << 30
+	}
+	var n int
+	var enabled bool
+	err := q.wr.QueryRowContext(ctx, `UPDATE users SET
+ account_password_failures = account_password_failures + 1,
+ enabled = CASE WHEN account_password_failures + 1 >= $1 THEN $2 ELSE enabled END,
+ version = version + CASE WHEN account_password_failures + 1 >= $1 AND enabled = $3 THEN 1 ELSE 0 END,
+ updated_at = CASE WHEN account_password_failures + 1 >= $1 AND enabled = $3 THEN $4 ELSE updated_at END
+ WHERE id = $5 RETURNING account_password_failures, enabled`,
+		max, false, true, q.stamp(), string(u)).Scan(&n, &enabled)
+	if err != nil {
+		return 0, false, notFound(q.d.translate(err))
+	}
+	return n, !enabled, nil
+}
+
+func (q *queries) ClearAccountPasswordFailures(ctx context.Context, u directory.UserID) error {
+	return q.execOne(ctx, `UPDATE users SET account_password_failures = 0 WHERE id = $1`, string(u))
+}
+
+func (q *queries) OTP(ctx context.Context, u directory.UserID) (store.OTPState, error) {
+	var s store.OTPState
+	err := q.wr.QueryRowContext(ctx, `SELECT secret, pending, last_step FROM user_otp WHERE user_id = $1`, string(u)).
+		Scan(&s.Secret, &s.Pending, &s.LastStep)
+	return s, notFound(err)
+}
+
+func (q *queries) SetPendingOTP(ctx context.Context, u directory.UserID, secret string) error {
+	_, err := q.exec(ctx, `INSERT INTO user_otp (user_id, pending, updated_at) VALUES ($1, $2, $3)
+ ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, updated_at = excluded.updated_at`,
+		string(u), secret, q.stamp())
+	return err
+}
+
+func (q *queries) ConfirmOTP(ctx context.Context, u directory.UserID, step int64) error {
+	return q.execOne(ctx, `UPDATE user_otp SET secret = pending, pending = '', last_step = $1, updated_at = $2
+ WHERE user_id = $3 AND pending <> ''`, step, q.stamp(), string(u))
+}
+
+func (q *queries) UseOTPStep(ctx context.Context, u directory.UserID, step int64) error {
+	err := q.execOne(ctx, `UPDATE user_otp SET last_step = $1 WHERE user_id = $2 AND secret <> '' AND last_step < $1`, step, string(u))
+	if errors.Is(err, store.ErrNotFound) {
+		if _, e := q.OTP(ctx, u); e == nil {
+			return store.ErrStale
+		}
+	}
+	return err
+}
+
+func (q *queries) DeleteOTP(ctx context.Context, u directory.UserID) error {
+	_, err := q.exec(ctx, `DELETE FROM user_otp WHERE user_id = $1`, string(u))
+	return err
+}
+
+func (q *queries) CreateSession(ctx context.Context, s store.Session) error {
+	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at)
+ VALUES ($1, $2, $3, $4, $5, $6)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
+		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt))
+	return err
+}
+
+func (q *queries) GetSession(ctx context.Context, idHash string) (store.Session, error) {
+	s := store.Session{IDHash: idHash}
+	var created, seen, expires int64
+	err := q.rd.QueryRowContext(ctx, `SELECT s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at
+ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = $2`, idHash, true).
+		Scan(&s.UserID, &s.Stage, &created, &seen, &expires)
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+	return s, notFound(err)
+}
+
+func (q *queries) TouchSession(ctx context.Context, idHash string, at time.Time) error {
+	return q.execOne(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, toMicros(at), idHash)
+}
+
+func (q *queries) DeleteSession(ctx context.Context, idHash string) error {
+	_, err := q.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	return err
+}
+
+func (q *queries) DeleteUserSessions(ctx context.Context, u directory.UserID) error {
+	_, err := q.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, string(u))
+	return err
+}
+
+func (q *queries) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int, error) {
+	res, err := q.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2`,
+		toMicros(now), toMicros(now.Add(-idle)))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (q *queries) CreateMailLink(ctx context.Context, l store.MailLink) error {
+	return q.inTx(ctx, func(q *queries) error {
+		if l.EventID != "" {
+			if _, err := q.exec(ctx, `DELETE FROM mail_links WHERE event_id = $1`, l.EventID); err != nil {
+				return err
+			}
+		}
+		_, err := q.exec(ctx, `INSERT INTO mail_links (hash, purpose, user_id, email, event_id, created_at, expires_at)
+ VALUES ($1, $2, $3, $4, $5, $6, $7)`, l.Hash, l.Purpose, string(l.UserID), l.Email, l.EventID,
+			toMicros(l.CreatedAt), toMicros(l.ExpiresAt))
+		return err
+	})
+}
+
+const mailLinkCols = `hash, purpose, user_id, email, event_id, created_at, expires_at`
+
+func scanMailLink(r interface{ Scan(...any) error }) (store.MailLink, error) {
+	var l store.MailLink
+	var created, expires int64
+	err := r.Scan(&l.Hash, &l.Purpose, &l.UserID, &l.Email, &l.EventID, &created, &expires)
+	l.CreatedAt, l.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return l, notFound(err)
+}
+
+func (q *queries) GetMailLink(ctx context.Context, hash, purpose string, now time.Time) (store.MailLink, error) {
+	return scanMailLink(q.rd.QueryRowContext(ctx, `SELECT `+mailLinkCols+` FROM mail_links
+ WHERE hash = $1 AND purpose = $2 AND expires_at > $3`, hash, purpose, toMicros(now)))
+}
+
+func (q *queries) ConsumeMailLink(ctx context.Context, hash, purpose string, now time.Time) (store.MailLink, error) {
+	return scanMailLink(q.wr.QueryRowContext(ctx, `DELETE FROM mail_links
+ WHERE hash = $1 AND purpose = $2 AND expires_at > $3 RETURNING `+mailLinkCols, hash, purpose, toMicros(now)))
+}
+
+func (q *queries) DeleteUserMailLinks(ctx context.Context, u directory.UserID, purposes ...string) error {
+	if len(purposes) == 0 {
+		return nil
+	}
+	args := []any{string(u)}
+	ph := make([]string, len(purposes))
+	for i, p := range purposes {
+		args = append(args, p)
+		ph[i] = "$" + strconv.Itoa(i+2)
+	}
+	_, err := q.exec(ctx, `DELETE FROM mail_links WHERE user_id = $1 AND purpose IN (`+strings.Join(ph, ", ")+`)`, args...)
+	return err
+}
