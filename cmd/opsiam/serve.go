@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"opsiam/internal/health"
+	"opsiam/internal/provision"
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -28,12 +29,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	issuer := issuerFor(e, ln)
+	web, err := buildWeb(ctx, e, issuer, mux)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	worker := provision.NewWorker(e.db, provision.Config{}, e.log, web.provider.Backchannel(nil))
+	go func() { _ = worker.Run(workCtx) }()
+	go web.provider.Run(workCtx)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", e.cfg.Issuer, "database", string(e.db.Dialect()))
+	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", issuer, "database", string(e.db.Dialect()))
 	fmt.Fprintf(stdout, "opsiam is serving on http://%s\n", ln.Addr())
 
 	errc := make(chan error, 1)

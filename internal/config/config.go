@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Secret is a configuration value that never appears in logs or %v output.
@@ -34,12 +36,19 @@ type Config struct {
 	Issuer        string // public URL of the server; default http://Addr
 	AdminPassword Secret // password of the reserved admin user on first start
 	LogLevel      string // debug, info, warn, error
+
+	// OpenID Connect provider (S1).
+	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir
+	SigningKeyRotation time.Duration // age at which the signing key is replaced
+	InsecureIssuer     bool          // allow an http:// issuer on a host other than localhost (development)
 }
 
 // Defaults (SPEC §7).
 const (
 	DefaultAddr    = "localhost:8080"
 	DefaultDataDir = "./opsiam-data"
+	// DefaultSigningKeyRotation replaces the OpenID Connect signing key monthly.
+	DefaultSigningKeyRotation = 30 * 24 * time.Hour
 )
 
 // DSN returns the database to open: Database, or the SQLite file in DataDir.
@@ -67,6 +76,23 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		LogLevel: envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
 	}
 	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
+	c.KeyEncryptionKey = Secret(getenv("OPSIAM_KEY_ENCRYPTION_KEY"))
+	c.SigningKeyRotation = DefaultSigningKeyRotation
+	var envErrs []error
+	if v := getenv("OPSIAM_SIGNING_KEY_ROTATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envErrs = append(envErrs, fmt.Errorf("OPSIAM_SIGNING_KEY_ROTATION %q: want a duration such as 720h", v))
+		}
+		c.SigningKeyRotation = d
+	}
+	if v := getenv("OPSIAM_INSECURE_ISSUER"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErrs = append(envErrs, fmt.Errorf("OPSIAM_INSECURE_ISSUER %q: want true or false", v))
+		}
+		c.InsecureIssuer = b
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
@@ -74,11 +100,18 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
+	fs.Func("key-encryption-key", "32-byte key (base64 or hex) that encrypts the OpenID Connect signing keys; default: generated into DATA-DIR/key-encryption-key (OPSIAM_KEY_ENCRYPTION_KEY)",
+		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
+	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
+	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
+	}
+	if len(envErrs) > 0 {
+		return c, nil, errors.Join(envErrs...)
 	}
 	return c, fs.Args(), c.Validate()
 }
@@ -94,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Issuer, "http://") && !strings.HasPrefix(c.Issuer, "https://") {
 		errs = append(errs, fmt.Errorf("issuer %q: must be an http:// or https:// URL", c.Issuer))
+	}
+	if c.SigningKeyRotation < time.Hour {
+		errs = append(errs, fmt.Errorf("signing-key-rotation %s: must be at least 1h", c.SigningKeyRotation))
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)

@@ -7,13 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +20,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
@@ -231,86 +229,11 @@ func (e *testEnv) user(name string, customer string, roles ...string) directory.
 func (e *testEnv) client(id string, itsm bool, grants ...string) (store.OIDCClient, string) {
 	e.t.Helper()
 	c, secret, err := e.clients.Create(context.Background(), Actor{Name: "test"}, ClientInput{
-		ClientID: id, Name: "App " + id, RedirectURIs: []string{"http://127.0.0.1:1/" + id + "/cb"},
-		PostLogoutRedirectURIs: []string{"http://127.0.0.1:1/" + id + "/bye"}, GrantTypes: grants, ITSM: itsm,
+		ClientID: id, Name: "App " + id, RedirectURIs: []string{oidctest.RedirectURI(id)},
+		PostLogoutRedirectURIs: []string{oidctest.PostLogoutURI(id)}, GrantTypes: grants, ITSM: itsm,
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return c, secret
-}
-
-// browser is an HTTP client with a cookie jar that stops at redirects
-// to the fake RP host 127.0.0.1:1.
-func browser(t *testing.T) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host == "127.0.0.1:1" {
-			return http.ErrUseLastResponse
-		}
-		if len(via) > 20 {
-			return fmt.Errorf("too many redirects")
-		}
-		return nil
-	}}
-}
-
-var (
-	formRE  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	inputRE = regexp.MustCompile(`(?is)<input([^>]*)>`)
-	attrRE  = regexp.MustCompile(`(?is)(name|value)="([^"]*)"`)
-)
-
-// submitLogin fills the sign-in form in page (from pageURL) with username
-// and password, keeps its hidden fields (CSRF token, return URL) and posts it.
-func submitLogin(t *testing.T, b *http.Client, pageURL *url.URL, page, username, password string) *http.Response {
-	t.Helper()
-	m := formRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form on the sign-in page:\n%s", page)
-	}
-	form := url.Values{}
-	for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
-		var name, value string
-		for _, a := range attrRE.FindAllStringSubmatch(in[1], -1) {
-			if strings.EqualFold(a[1], "name") {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		if name != "" {
-			form.Set(name, value)
-		}
-	}
-	form.Set("username", username)
-	form.Set("password", password)
-	action, err := pageURL.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, action.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
-	resp, err := b.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-func readBody(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

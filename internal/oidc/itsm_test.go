@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/store"
 )
 
@@ -38,18 +39,18 @@ func TestITSMMatrix(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.user, func(t *testing.T) {
 			u := e.user(tc.user, tc.customer, tc.roles...)
-			r := newRP(t, e.issuer, "otobo", secret)
-			res := r.authorize(t, browser(t), tc.user, "verifier-0123456789012345678901234567890123", "n")
+			r := oidctest.NewRP(t, e.issuer, "otobo", secret)
+			res := r.Authorize(t, oidctest.Browser(t), tc.user, "password of "+tc.user, "verifier-0123456789012345678901234567890123", "n")
 			got, err := e.db.GetUser(ctx, directory.Scope{}, u.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.want == "" {
-				if res.status != http.StatusForbidden || !strings.Contains(res.page, "Access denied") ||
-					!strings.Contains(res.page, "ITSM agents") {
-					t.Fatalf("not refused with a page: %d\n%s", res.status, res.page)
+				if res.Status != http.StatusForbidden || !strings.Contains(res.Page, "Access denied") ||
+					!strings.Contains(res.Page, "ITSM agents") {
+					t.Fatalf("not refused with a page: %d\n%s", res.Status, res.Page)
 				}
-				back := continueLink(t, res.page)
+				back := continueLink(t, res.Page)
 				if back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "state-1" ||
 					!strings.HasPrefix(back.String(), "http://127.0.0.1:1/otobo/cb") {
 					t.Fatalf("the page does not send access_denied to the client: %s", back)
@@ -63,10 +64,10 @@ func TestITSMMatrix(t *testing.T) {
 				}
 				return
 			}
-			if res.code == "" {
+			if res.Code == "" {
 				t.Fatalf("agent refused: %+v", res)
 			}
-			_, _, c := r.exchange(t, res.code, "verifier-0123456789012345678901234567890123")
+			_, _, c := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
 			if c.ITSMRole != tc.want {
 				t.Fatalf("itsm_role = %q, want %q", c.ITSMRole, tc.want)
 			}
@@ -74,9 +75,9 @@ func TestITSMMatrix(t *testing.T) {
 				t.Fatalf("first ITSM sign-in not recorded: %+v", got)
 			}
 			// A second sign-in changes nothing more.
-			res = r.authorize(t, browser(t), tc.user, "verifier-0123456789012345678901234567890123", "n")
+			res = r.Authorize(t, oidctest.Browser(t), tc.user, "password of "+tc.user, "verifier-0123456789012345678901234567890123", "n")
 			again, _ := e.db.GetUser(ctx, directory.Scope{}, u.ID)
-			if res.code == "" || again.Version != got.Version {
+			if res.Code == "" || again.Version != got.Version {
 				t.Fatalf("second sign-in: %+v, version %d→%d", res, got.Version, again.Version)
 			}
 		})
@@ -84,9 +85,9 @@ func TestITSMMatrix(t *testing.T) {
 	t.Run("non-ITSM client gets no itsm_role and admits everyone", func(t *testing.T) {
 		_, s := e.client("wiki", false)
 		e.user("plain", "")
-		r := newRP(t, e.issuer, "wiki", s)
-		res := r.authorize(t, browser(t), "plain", "verifier-0123456789012345678901234567890123", "n")
-		_, _, c := r.exchange(t, res.code, "verifier-0123456789012345678901234567890123")
+		r := oidctest.NewRP(t, e.issuer, "wiki", s)
+		res := r.Authorize(t, oidctest.Browser(t), "plain", "password of plain", "verifier-0123456789012345678901234567890123", "n")
+		_, _, c := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
 		if c.ITSMRole != "" || c.PreferredUsername != "plain" {
 			t.Fatalf("claims: %+v", c)
 		}

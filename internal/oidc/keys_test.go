@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/store"
 )
 
@@ -53,10 +54,10 @@ func TestKeyRotation(t *testing.T) {
 	e.user("alice", "", directory.RoleNameItsmUser)
 	_, secret := e.client("app", false)
 	ctx := context.Background()
-	r := newRP(t, e.issuer, "app", secret)
+	r := oidctest.NewRP(t, e.issuer, "app", secret)
 	sign := func() (*oauth2.Token, string) {
-		res := r.authorize(t, browser(t), "alice", "verifier-0123456789012345678901234567890123", "n")
-		tok, _ := r.cfg.Exchange(ctx, res.code, oauth2.VerifierOption("verifier-0123456789012345678901234567890123"))
+		res := r.Authorize(t, oidctest.Browser(t), "alice", "password of alice", "verifier-0123456789012345678901234567890123", "n")
+		tok, _ := r.Config.Exchange(ctx, res.Code, oauth2.VerifierOption("verifier-0123456789012345678901234567890123"))
 		raw, _ := tok.Extra("id_token").(string)
 		return tok, raw
 	}
@@ -90,7 +91,7 @@ func TestKeyRotation(t *testing.T) {
 	if err := verify(oldID, false); err != nil {
 		t.Fatalf("a token signed before the rotation no longer verifies: %v", err)
 	}
-	if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(oldTok)); err != nil {
+	if _, err := r.Provider.UserInfo(ctx, oauth2.StaticTokenSource(oldTok)); err != nil {
 		t.Fatalf("an access token signed with the retired key no longer works: %v", err)
 	}
 	if err := verify(newID, false); err != nil {

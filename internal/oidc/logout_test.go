@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/provision"
 )
 
@@ -110,14 +111,14 @@ func TestBackchannelLogout(t *testing.T) {
 		}
 		secrets[id] = s
 	}
-	b := browser(t)
+	b := oidctest.Browser(t)
 	var sid, idToken1 string
 	var tok2 *oauth2.Token
-	var r2 *rp
+	var r2 *oidctest.RP
 	for _, id := range []string{"app1", "app2"} {
-		r := newRP(t, e.issuer, id, secrets[id])
-		res := r.authorize(t, b, "alice", "verifier-0123456789012345678901234567890123", "n")
-		tok, _, c := r.exchange(t, res.code, "verifier-0123456789012345678901234567890123")
+		r := oidctest.NewRP(t, e.issuer, id, secrets[id])
+		res := r.Authorize(t, b, "alice", "password of alice", "verifier-0123456789012345678901234567890123", "n")
+		tok, _, c := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
 		sid = c.SID
 		if id == "app1" {
 			idToken1, _ = tok.Extra("id_token").(string)
@@ -137,9 +138,9 @@ func TestBackchannelLogout(t *testing.T) {
 		t.Fatalf("end_session answered %d to %q", resp.StatusCode, loc)
 	}
 	// The platform session is over: the next sign-in asks for the password.
-	r1 := newRP(t, e.issuer, "app1", secrets["app1"])
+	r1 := oidctest.NewRP(t, e.issuer, "app1", secrets["app1"])
 	prompts := e.logins.Load()
-	resp, err = b.Get(r1.cfg.AuthCodeURL("x", oauth2.S256ChallengeOption("verifier-0123456789012345678901234567890123")))
+	resp, err = b.Get(r1.Config.AuthCodeURL("x", oauth2.S256ChallengeOption("verifier-0123456789012345678901234567890123")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +149,10 @@ func TestBackchannelLogout(t *testing.T) {
 		t.Fatal("the platform session survived RP-initiated logout")
 	}
 	// The session's tokens are revoked at every client.
-	if _, err := r2.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok2)); err == nil {
+	if _, err := r2.Provider.UserInfo(ctx, oauth2.StaticTokenSource(tok2)); err == nil {
 		t.Fatal("app2's access token works after logout")
 	}
-	if _, err := r2.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+	if _, err := r2.Config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
 		t.Fatal("app2's refresh token works after logout")
 	}
 

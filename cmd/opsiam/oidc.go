@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"opsiam/internal/auth"
+	"opsiam/internal/directory"
+	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
+	"opsiam/internal/signin"
+)
+
+// keyEncryptionKey returns the configured key-encryption key, or the one
+// in DATA-DIR/key-encryption-key, created (mode 0600) on first start.
+func keyEncryptionKey(e *env) ([32]byte, error) {
+	if e.cfg.KeyEncryptionKey != "" {
+		return oidc.ParseKEK(string(e.cfg.KeyEncryptionKey))
+	}
+	if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
+		return [32]byte{}, fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(e.cfg.DataDir, "key-encryption-key")
+	k, created, err := oidc.LoadOrCreateKEKFile(path)
+	if err != nil {
+		return k, fmt.Errorf("key-encryption-key: %w", err)
+	}
+	if created {
+		e.log.Info("generated the key-encryption key of the OpenID Connect signing keys", "file", path)
+	}
+	if !e.cfg.UsesSQLite() {
+		e.log.Warn("no --key-encryption-key given on PostgreSQL: using the data directory's key file; every replica needs the same key", "file", path)
+	}
+	return k, nil
+}
+
+// issuerFor returns the configured issuer; the default http://ADDR follows
+// the port actually bound (for --addr HOST:0).
+func issuerFor(e *env, ln net.Listener) string {
+	if e.cfg.Issuer == "http://"+e.cfg.Addr {
+		host, _, _ := net.SplitHostPort(e.cfg.Addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		return "http://" + net.JoinHostPort(host, port)
+	}
+	return e.cfg.Issuer
+}
+
+// webParts are the sign-in pages and the OpenID Connect provider, wired
+// together: the provider reads the platform session of the sign-in pages,
+// sends browsers to /login, and ends the session on RP-initiated logout.
+type webParts struct {
+	auth     *auth.Service
+	signin   *signin.Handler
+	provider *oidc.Provider
+}
+
+func buildWeb(ctx context.Context, e *env, issuer string, mux *http.ServeMux) (*webParts, error) {
+	kek, err := keyEncryptionKey(e)
+	if err != nil {
+		return nil, err
+	}
+	authSvc, err := auth.New(e.db, auth.Hasher{Params: auth.DefaultParams()}, auth.DefaultPolicy(), nil)
+	if err != nil {
+		return nil, err
+	}
+	secure := strings.HasPrefix(issuer, "https://")
+	pages, err := signin.New(signin.Config{Auth: authSvc, Log: e.log, Secure: secure})
+	if err != nil {
+		return nil, err
+	}
+	pages.Mount(mux)
+	prov, err := oidc.New(oidc.Config{
+		Issuer: issuer, AllowInsecure: e.cfg.InsecureIssuer, KEK: kek, Store: e.db,
+		Graphs: &manage.RoleGraphs{Store: e.db}, Log: e.log, KeyRotation: e.cfg.SigningKeyRotation,
+		Sessions: func(r *http.Request) (directory.UserID, bool, error) { return pages.SessionUser(r) },
+		LoginURL: func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		EndSession: func(w http.ResponseWriter, r *http.Request) error {
+			c, err := r.Cookie(signin.SessionCookie)
+			if err != nil || c.Value == "" {
+				return nil
+			}
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			if err := authSvc.SignOut(r.Context(), c.Value, auth.Source{Address: host}); err != nil {
+				return err
+			}
+			http.SetCookie(w, &http.Cookie{Name: signin.SessionCookie, Value: "", Path: "/", MaxAge: -1,
+				HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := prov.Maintain(ctx); err != nil {
+		if errors.Is(err, oidc.ErrWrongKEK) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("oidc signing keys: %w", err)
+	}
+	prov.Mount(mux)
+	return &webParts{auth: authSvc, signin: pages, provider: prov}, nil
+}
