@@ -26,6 +26,7 @@ const usage = `usage: opsiam COMMAND [flags]
 commands:
   serve     run the server (admin console, REST API, sign-in, OpenID Connect)
   migrate   create or upgrade the database schema and the role catalogue, then exit
+  client    add, list or delete OpenID Connect clients (opsiam client -h)
 
 Every command takes --data-dir DIR and --database DSN (or OPSIAM_DATA_DIR,
 OPSIAM_DATABASE); "opsiam COMMAND -h" lists a command's flags.
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "client":
+		return clientCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
