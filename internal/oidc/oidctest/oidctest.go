@@ -157,7 +157,22 @@ const State = "state-1"
 func (r *RP) Authorize(t testing.TB, b *http.Client, username, password, verifier, nonce string) Result {
 	t.Helper()
 	u := r.Config.AuthCodeURL(State, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce))
-	resp, err := b.Get(u)
+	loc, res := Browse(t, b, u, username, password)
+	if loc == nil {
+		return res
+	}
+	if got := loc.Query().Get("state"); got != State {
+		t.Fatalf("state = %q", got)
+	}
+	return res
+}
+
+// Browse opens authURL in the browser, signs in on the sign-in page if it
+// appears, and returns the URL the provider sent the browser to at the
+// relying party (nil when the flow stopped at a page of the server).
+func Browse(t testing.TB, b *http.Client, authURL, username, password string) (*url.URL, Result) {
+	t.Helper()
+	resp, err := b.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +186,11 @@ func (r *RP) Authorize(t testing.TB, b *http.Client, username, password, verifie
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusFound || loc == nil || loc.Host != RPHost {
 		res.Page = ReadBody(t, resp)
-		return res
+		return nil, res
 	}
 	resp.Body.Close()
-	if got := loc.Query().Get("state"); got != State {
-		t.Fatalf("state = %q", got)
-	}
 	res.Code, res.Error = loc.Query().Get("code"), loc.Query().Get("error")
-	return res
+	return loc, res
 }
 
 // Claims are the ID token and userinfo claims the tests look at (S2, T1).
