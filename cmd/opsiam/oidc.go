@@ -52,6 +52,42 @@ func issuerFor(e *env, ln net.Listener) string {
 	return e.cfg.Issuer
 }
 
+// sessionKey is the platform session's cookie, the secret the sid claim is
+// derived from.
+func sessionKey(r *http.Request) string {
+	if c, err := r.Cookie(signin.SessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// platformLogout lets signing out of the platform (POST /logout of the
+// sign-in pages) reach every application (A5): when the request ended a
+// live session, the provider ends that session's sign-ins and queues the
+// back-channel logout tokens.
+func platformLogout(next http.Handler, prov *oidc.Provider, pages *signin.Handler, log interface {
+	Error(msg string, args ...any)
+}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/logout" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key := sessionKey(r)
+		_, wasIn, _ := pages.SessionUser(r)
+		next.ServeHTTP(w, r)
+		if !wasIn {
+			return
+		}
+		if _, still, err := pages.SessionUser(r); err != nil || still {
+			return // refused (form token) or failed: the session lives on
+		}
+		if err := prov.EndPlatformSession(r.Context(), key); err != nil {
+			log.Error("oidc logout after platform sign-out", "err", err)
+		}
+	})
+}
+
 // webParts are the sign-in pages and the OpenID Connect provider, wired
 // together: the provider reads the platform session of the sign-in pages,
 // sends browsers to /login, and ends the session on RP-initiated logout.
@@ -79,8 +115,9 @@ func buildWeb(ctx context.Context, e *env, issuer string, mux *http.ServeMux) (*
 	prov, err := oidc.New(oidc.Config{
 		Issuer: issuer, AllowInsecure: e.cfg.InsecureIssuer, KEK: kek, Store: e.db,
 		Graphs: &manage.RoleGraphs{Store: e.db}, Log: e.log, KeyRotation: e.cfg.SigningKeyRotation,
-		Sessions: func(r *http.Request) (directory.UserID, bool, error) { return pages.SessionUser(r) },
-		LoginURL: func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		Sessions:   func(r *http.Request) (directory.UserID, bool, error) { return pages.SessionUser(r) },
+		SessionKey: sessionKey,
+		LoginURL:   func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := r.Cookie(signin.SessionCookie)
 			if err != nil || c.Value == "" {

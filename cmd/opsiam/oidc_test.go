@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -107,5 +110,55 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 	_, _, c2 := rp2.Exchange(t, res2.Code, "verifier-two-0123456789012345678901234567890")
 	if c2.Sub != c.Sub || c2.SID != c.SID || c2.ITSMRole != "administrator" {
 		t.Fatalf("second client's claims: %+v", c2)
+	}
+}
+
+// TestOIDCPlatformLogoutReachesClients: signing out on the platform's own
+// /logout page ends the session at every application (A5): each client the
+// session signed in to receives a back-channel logout token through the
+// server's outbox worker.
+func TestOIDCPlatformLogoutReachesClients(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	const pw = "a long admin secret"
+	runCLI(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	got := make(chan string, 4)
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Path + " " + r.PostFormValue("logout_token")
+	}))
+	defer rp.Close()
+	secrets := map[string]string{}
+	for _, id := range []string{"app1", "app2"} {
+		secrets[id] = addClient(t, dir, id, "--backchannel-logout-uri", rp.URL+"/"+id)
+	}
+	base, _ := startServer(t, nil, "--data-dir", dir)
+	b := oidctest.Browser(t)
+	for _, id := range []string{"app1", "app2"} {
+		r := oidctest.NewRP(t, base, id, secrets[id])
+		if res := r.Authorize(t, b, "admin", pw, "verifier-0123456789012345678901234567890123", "n"); res.Code == "" {
+			t.Fatalf("%s: %+v", id, res)
+		}
+	}
+	resp, err := b.Get(base + "/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := oidctest.ReadBody(t, resp)
+	resp = oidctest.SubmitForm(t, b, resp.Request.URL, page, "logout-form", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /logout: %d", resp.StatusCode)
+	}
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case s := <-got:
+			path, tok, _ := strings.Cut(s, " ")
+			if strings.Count(tok, ".") != 2 {
+				t.Fatalf("%s received %q", path, tok)
+			}
+			seen[path] = true
+		case <-time.After(15 * time.Second):
+			t.Fatalf("logout tokens received by %v only", seen)
+		}
 	}
 }

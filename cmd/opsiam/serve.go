@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { _ = worker.Run(workCtx) }()
 	go web.provider.Run(workCtx)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           platformLogout(mux, web.provider, web.signin, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

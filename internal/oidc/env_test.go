@@ -99,7 +99,12 @@ func newEnvOn(t *testing.T, db *sqlstore.DB, opts ...envOption) *testEnv {
 	e.srv = httptest.NewUnstartedServer(mux)
 	e.issuer = "http://" + e.srv.Listener.Addr().String()
 	cfg := Config{Issuer: e.issuer, KEK: [32]byte{1, 2, 3}, Store: db, Graphs: &manage.RoleGraphs{Store: db},
-		Sessions: e.session, Now: e.clock.Now, LoginURL: func(ret string) string { return "/login?return=" + url.QueryEscape(ret) },
+		Sessions: e.session, Now: e.clock.Now, SessionKey: func(r *http.Request) string {
+			if ck, err := r.Cookie("test_session"); err == nil {
+				return ck.Value
+			}
+			return ""
+		}, LoginURL: func(ret string) string { return "/login?return=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			http.SetCookie(w, &http.Cookie{Name: "test_session", Value: "", Path: "/", MaxAge: -1})
 			return nil

@@ -72,9 +72,9 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sid, err := p.browserSession(w, r, sub.User.ID)
-	if err != nil {
-		p.serverError(w, r, req, err)
+	sid := SID(p.cfg.SessionKey(r))
+	if sid == "" {
+		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
 		return
 	}
 	err = p.cfg.Store.InTx(ctx, func(tx store.Tx) error {
@@ -163,23 +163,13 @@ func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req authR
 	op.AuthRequestError(w, r, req, oidc.ErrServerError(), p.op)
 }
 
-// browserSession returns the sid of this browser's session for user,
-// starting a new one (and setting its cookie) when there is none or it
-// belongs to someone else. The cookie holds a secret; the sid sent to
-// clients is its hash.
-func (p *Provider) browserSession(w http.ResponseWriter, r *http.Request, user directory.UserID) (string, error) {
-	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
-		sid := HashSecret(ck.Value)
-		ins, err := p.cfg.Store.ListOIDCSignIns(r.Context(), sid)
-		if err != nil {
-			return "", err
-		}
-		if len(ins) == 0 || ins[0].UserID == string(user) {
-			return sid, nil
-		}
+// SID is the sid claim of the platform session whose secret key (its
+// session cookie) is key: a hash, so the claim reveals nothing of the
+// cookie. A new sign-in gets a new cookie and so a new sid. Empty for an
+// empty key.
+func SID(key string) string {
+	if key == "" {
+		return ""
 	}
-	v := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: v, Path: "/", HttpOnly: true, Secure: p.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(p.cfg.RefreshTokenLifetime.Seconds())})
-	return HashSecret(v), nil
+	return HashSecret("opsiam sid\x00" + key)[:32]
 }

@@ -49,38 +49,42 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, session.RedirectURI, http.StatusFound)
 }
 
-// LogoutBrowser ends the OpenID Connect side of the browser's session: the
-// platform's own /logout calls it so that signing out of the platform
-// reaches every application (A5). It does not end the platform session.
-func (p *Provider) LogoutBrowser(w http.ResponseWriter, r *http.Request) error {
-	return p.endSignIns(w, r, "")
-}
-
-// logout ends the platform session and the browser session's sign-ins.
-func (p *Provider) logout(w http.ResponseWriter, r *http.Request, hinted string) error {
-	if p.cfg.EndSession != nil {
-		if err := p.cfg.EndSession(w, r); err != nil {
-			return err
-		}
+// EndPlatformSession ends the OpenID Connect side of the platform session
+// whose key (session cookie) is sessionKey: the platform's own /logout
+// calls it so that signing out of the platform reaches every application
+// (A5). It does not end the platform session itself.
+func (p *Provider) EndPlatformSession(ctx context.Context, sessionKey string) error {
+	sid := SID(sessionKey)
+	if sid == "" {
+		return nil
 	}
-	return p.endSignIns(w, r, hinted)
+	return p.cfg.Store.InTx(ctx, func(tx store.Tx) error { return EndSession(ctx, tx, sid, nil) })
 }
 
-// endSignIns forgets the sign-ins of the browser's session (its cookie)
-// and of the session named by an id_token_hint, revokes their tokens, and
+// logout ends the browser session's sign-ins and the platform session.
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request, hinted string) error {
+	if err := p.endSignIns(r, hinted); err != nil {
+		return err
+	}
+	if p.cfg.EndSession != nil {
+		return p.cfg.EndSession(w, r)
+	}
+	return nil
+}
+
+// endSignIns forgets the sign-ins of the request's platform session and
+// of the session named by an id_token_hint, revokes their tokens, and
 // enqueues one back-channel logout per client, with an audit record, in
 // one transaction (P3).
-func (p *Provider) endSignIns(w http.ResponseWriter, r *http.Request, hinted string) error {
+func (p *Provider) endSignIns(r *http.Request, hinted string) error {
 	ctx := r.Context()
 	var sids []string
-	if ck, err := r.Cookie(sidCookie); err == nil && ck.Value != "" {
-		sids = append(sids, HashSecret(ck.Value))
+	if sid := SID(p.cfg.SessionKey(r)); sid != "" {
+		sids = append(sids, sid)
 	}
 	if hinted != "" && (len(sids) == 0 || sids[0] != hinted) {
 		sids = append(sids, hinted)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: "", Path: "/", HttpOnly: true, Secure: p.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	return p.cfg.Store.InTx(ctx, func(tx store.Tx) error {
 		for _, sid := range sids {
 			if err := EndSession(ctx, tx, sid, r); err != nil {

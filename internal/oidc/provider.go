@@ -35,6 +35,9 @@ type Config struct {
 	Store         store.Store
 	Graphs        *manage.RoleGraphs
 	Sessions      SessionReader
+	// SessionKey returns a secret unique to the platform session of r (its
+	// session cookie), empty without one; the sid claim is its hash (SID).
+	SessionKey func(r *http.Request) string
 	// LoginURL builds the sign-in page's URL that returns to returnTo
 	// (a path on this server) after signing in.
 	LoginURL func(returnTo string) string
@@ -54,7 +57,6 @@ type Config struct {
 const (
 	ContinuePath  = "/oidc/continue"   // continues an authorization request after sign-in
 	LoggedOutPath = "/oidc/logged-out" // shown after a logout without a redirect
-	sidCookie     = "opsiam_oidc_sid"
 )
 
 // Provider is the OpenID Connect provider.
@@ -64,7 +66,6 @@ type Provider struct {
 	storage *Storage
 	keys    *Keys
 	prefix  string // path of the issuer URL, "" at the root
-	secure  bool   // https issuer: cookies are Secure
 }
 
 // New builds the provider; call Maintain (or Run) before serving so that a
@@ -72,6 +73,9 @@ type Provider struct {
 func New(cfg Config) (*Provider, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Sessions == nil || cfg.SessionKey == nil || cfg.LoginURL == nil {
+		return nil, errors.New("oidc: Sessions, SessionKey and LoginURL are required")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -98,7 +102,7 @@ func New(cfg Config) (*Provider, error) {
 		}
 		insecure = true
 	}
-	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"), secure: u.Scheme == "https"}
+	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/")}
 	maxLife := max(cfg.AccessTokenLifetime, cfg.IDTokenLifetime)
 	p.keys = &Keys{Store: cfg.Store, KEK: cfg.KEK, Now: cfg.Now, RotateEvery: cfg.KeyRotation,
 		PublishAfterRetire: maxLife + 5*time.Minute, Log: cfg.Log}

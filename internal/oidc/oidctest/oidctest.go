@@ -54,38 +54,45 @@ var (
 	attrRE  = regexp.MustCompile(`(?is)\b(name|value)="([^"]*)"`)
 )
 
-// SubmitLogin fills the first form of page (the sign-in page at pageURL)
-// with username and password, keeps its other fields (CSRF token, return
-// URL) and posts it.
-func SubmitLogin(t testing.TB, b *http.Client, pageURL *url.URL, page, username, password string) *http.Response {
+// SubmitForm posts the form with the given id on page (at pageURL), with
+// its fields as the page sets them, overridden by set.
+func SubmitForm(t testing.TB, b *http.Client, pageURL *url.URL, page, id string, set url.Values) *http.Response {
 	t.Helper()
-	var form url.Values
-	var action string
 	for _, m := range formRE.FindAllStringSubmatch(page, -1) {
-		if !strings.Contains(m[2], `name="password"`) {
+		if !strings.Contains(m[0][:strings.Index(m[0], ">")], `id="`+id+`"`) {
 			continue
 		}
-		action, form = html.UnescapeString(m[1]), url.Values{}
-		for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
-			var name, value string
-			for _, a := range attrRE.FindAllStringSubmatch(in[1], -1) {
-				if strings.EqualFold(a[1], "name") {
-					name = html.UnescapeString(a[2])
-				} else {
-					value = html.UnescapeString(a[2])
-				}
-			}
-			if name != "" {
-				form.Set(name, value)
+		form := fields(m[2])
+		for k, v := range set {
+			form[k] = v
+		}
+		return post(t, b, pageURL, html.UnescapeString(m[1]), form)
+	}
+	t.Fatalf("no form %q on %s:\n%s", id, pageURL, page)
+	return nil
+}
+
+// fields reads the named inputs of a form's body.
+func fields(body string) url.Values {
+	form := url.Values{}
+	for _, in := range inputRE.FindAllStringSubmatch(body, -1) {
+		var name, value string
+		for _, a := range attrRE.FindAllStringSubmatch(in[1], -1) {
+			if strings.EqualFold(a[1], "name") {
+				name = html.UnescapeString(a[2])
+			} else {
+				value = html.UnescapeString(a[2])
 			}
 		}
-		break
+		if name != "" {
+			form.Set(name, value)
+		}
 	}
-	if form == nil {
-		t.Fatalf("no sign-in form on %s:\n%s", pageURL, page)
-	}
-	form.Set("username", username)
-	form.Set("password", password)
+	return form
+}
+
+func post(t testing.TB, b *http.Client, pageURL *url.URL, action string, form url.Values) *http.Response {
+	t.Helper()
 	target, err := pageURL.Parse(action)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +108,24 @@ func SubmitLogin(t testing.TB, b *http.Client, pageURL *url.URL, page, username,
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// SubmitLogin fills the first form of page (the sign-in page at pageURL)
+// with username and password, keeps its other fields (CSRF token, return
+// URL) and posts it.
+func SubmitLogin(t testing.TB, b *http.Client, pageURL *url.URL, page, username, password string) *http.Response {
+	t.Helper()
+	for _, m := range formRE.FindAllStringSubmatch(page, -1) {
+		if !strings.Contains(m[2], `name="password"`) {
+			continue
+		}
+		form := fields(m[2])
+		form.Set("username", username)
+		form.Set("password", password)
+		return post(t, b, pageURL, html.UnescapeString(m[1]), form)
+	}
+	t.Fatalf("no sign-in form on %s:\n%s", pageURL, page)
+	return nil
 }
 
 // ReadBody reads and closes resp's body.
