@@ -164,3 +164,21 @@ func TestKeysReplicas(t *testing.T) {
 		})
 	}
 }
+
+// verifyAccessToken checks a JWT access token against the JWKS and returns its claims.
+func verifyAccessToken(t *testing.T, issuer, raw string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	payload, err := gooidc.NewRemoteKeySet(ctx, issuer+"/keys").VerifySignature(ctx, raw)
+	if err != nil {
+		t.Fatalf("access token signature: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["iss"] != issuer {
+		t.Fatalf("access token issuer %v", m["iss"])
+	}
+	return m
+}

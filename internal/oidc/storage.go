@@ -235,14 +235,11 @@ func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string)
 	return s.Store.RevokeUserClientTokens(ctx, userID, clientID)
 }
 
-// RevokeToken implements RFC 7009: an access token by id, or a refresh
-// token with its whole family. Unknown tokens are no error (§2.2).
-func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	if userID != "" {
-		t, err := s.Store.GetAccessToken(ctx, tokenOrID)
-		if err != nil {
-			return nil
-		}
+// RevokeToken implements RFC 7009: an access token by its id, or a
+// refresh token (by the library's token id, its hash, or the token itself)
+// with its whole family. Unknown tokens are no error (§2.2).
+func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
+	if t, err := s.Store.GetAccessToken(ctx, tokenOrID); err == nil {
 		if t.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
 		}
@@ -251,15 +248,18 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		}
 		return nil
 	}
-	t, err := s.Store.GetRefreshToken(ctx, HashSecret(tokenOrID))
-	if err != nil {
+	for _, id := range []string{tokenOrID, HashSecret(tokenOrID)} {
+		t, err := s.Store.GetRefreshToken(ctx, id)
+		if err != nil {
+			continue
+		}
+		if t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
+		}
+		if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
 		return nil
-	}
-	if t.ClientID != clientID {
-		return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
-	}
-	if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
-		return oidc.ErrServerError().WithParent(err)
 	}
 	return nil
 }
