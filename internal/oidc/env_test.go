@@ -60,6 +60,7 @@ type testEnv struct {
 	logins   atomic.Int32 // GET /login: password prompts shown
 	sessKey  []byte
 	loggedIn atomic.Int32
+	replicas int // providers sharing the database; requests alternate
 }
 
 type envOption func(*Config)
@@ -83,20 +84,24 @@ func openDB(t *testing.T, postgres bool) *sqlstore.DB {
 }
 
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
-	return newEnvOn(t, openDB(t, false), opts...)
+	return newEnvOn(t, openDB(t, false), 1, opts...)
 }
 
-func newEnvOn(t *testing.T, db *sqlstore.DB, opts ...envOption) *testEnv {
+func newEnvOn(t *testing.T, db *sqlstore.DB, replicas int, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &testEnv{t: t, db: db, clock: &clock{t: time.Now().UTC().Truncate(time.Second)},
+	e := &testEnv{t: t, db: db, replicas: replicas, clock: &clock{t: time.Now().UTC().Truncate(time.Second)},
 		hasher:  auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		sessKey: []byte("test session key")}
 	if _, err := manage.Bootstrap(ctx, db, e.hasher, "an admin password 1"); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	e.srv = httptest.NewUnstartedServer(mux)
+	// Requests alternate between the replicas, like a load balancer.
+	var muxes []*http.ServeMux
+	var next atomic.Uint32
+	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		muxes[int(next.Add(1))%len(muxes)].ServeHTTP(w, r)
+	}))
 	e.issuer = "http://" + e.srv.Listener.Addr().String()
 	cfg := Config{Issuer: e.issuer, KEK: [32]byte{1, 2, 3}, Store: db, Graphs: &manage.RoleGraphs{Store: db},
 		Sessions: e.session, Now: e.clock.Now, SessionKey: func(r *http.Request) string {
@@ -112,16 +117,22 @@ func newEnvOn(t *testing.T, db *sqlstore.DB, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var err error
-	e.prov, err = New(cfg)
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < max(e.replicas, 1); i++ {
+		p, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Maintain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		p.Mount(mux)
+		mux.HandleFunc("/login", e.login)
+		muxes = append(muxes, mux)
+		if e.prov == nil {
+			e.prov = p
+		}
 	}
-	if err := e.prov.Maintain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e.prov.Mount(mux)
-	mux.HandleFunc("/login", e.login)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	e.clients = &ClientService{Store: db, Now: e.clock.Now}

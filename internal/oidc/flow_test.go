@@ -14,7 +14,17 @@ import (
 )
 
 func TestCodeFlowClaimsRefreshUserinfoSSO(t *testing.T) {
-	e := newEnv(t)
+	testCodeFlow(t, newEnv(t))
+}
+
+// TestReplicasOnPostgres runs the same flow against two providers sharing
+// one PostgreSQL database, every request going to the other replica than
+// the one before: nothing of a flow lives in one process's memory.
+func TestReplicasOnPostgres(t *testing.T) {
+	testCodeFlow(t, newEnvOn(t, openDB(t, true), 2))
+}
+
+func testCodeFlow(t *testing.T, e *testEnv) {
 	alice := e.user("alice", "acme", directory.RoleNameManager)
 	_, secret := e.client("app1", false)
 	_, secret2 := e.client("app2", false)
