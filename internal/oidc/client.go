@@ -65,7 +65,18 @@ func (c client) GrantTypes() []oidc.GrantType {
 }
 
 func (c client) LoginURL(id string) string           { return c.loginPath + "?id=" + url.QueryEscape(id) }
-func (c client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+// AccessTokenType: a service client (client_credentials only) gets JWT
+// access tokens that resource servers verify on their own. A client that
+// signs users in gets opaque access tokens, which userinfo and
+// introspection check against the database on every use, so that a
+// disabled user's tokens stop working at once (U7) and each refresh costs
+// one signature (the ID token).
+func (c client) AccessTokenType() op.AccessTokenType {
+	if len(c.c.GrantTypes) == 1 && c.c.GrantTypes[0] == GrantClientCredentials {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
 func (c client) IDTokenLifetime() time.Duration      { return c.idLifetime }
 func (c client) DevMode() bool                       { return false }
 func (c client) RestrictAdditionalIdTokenScopes() func([]string) []string {

@@ -49,7 +49,7 @@ func (c *clock) Add(d time.Duration) {
 // password, then a signed session cookie). The acceptance tests in
 // cmd/opsiam go through the product's real sign-in page instead.
 type testEnv struct {
-	t        *testing.T
+	t        testing.TB
 	db       *sqlstore.DB
 	prov     *Provider
 	srv      *httptest.Server
@@ -65,7 +65,7 @@ type testEnv struct {
 
 type envOption func(*Config)
 
-func openDB(t *testing.T, postgres bool) *sqlstore.DB {
+func openDB(t testing.TB, postgres bool) *sqlstore.DB {
 	t.Helper()
 	dsn := filepath.Join(t.TempDir(), "opsiam.db")
 	if postgres {
@@ -83,11 +83,11 @@ func openDB(t *testing.T, postgres bool) *sqlstore.DB {
 	return db
 }
 
-func newEnv(t *testing.T, opts ...envOption) *testEnv {
+func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	return newEnvOn(t, openDB(t, false), 1, opts...)
 }
 
-func newEnvOn(t *testing.T, db *sqlstore.DB, replicas int, opts ...envOption) *testEnv {
+func newEnvOn(t testing.TB, db *sqlstore.DB, replicas int, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &testEnv{t: t, db: db, replicas: replicas, clock: &clock{t: time.Now().UTC().Truncate(time.Second)},

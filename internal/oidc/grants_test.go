@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -84,9 +85,12 @@ func TestDisabledUserTokensStop(t *testing.T) {
 	r := oidctest.NewRP(t, e.issuer, "app", secret)
 	res := r.Authorize(t, oidctest.Browser(t), "bob", "password of bob", "verifier-0123456789012345678901234567890123", "n")
 	tok, _, _ := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
-	claims := verifyAccessToken(t, e.issuer, tok.AccessToken)
-	if claims["sub"] != string(u.ID) || claims["roles"] == nil {
-		t.Fatalf("user access token claims: %v", claims)
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		t.Fatal("a sign-in client got a JWT access token; it must be opaque so that it can stop at once")
+	}
+	if got := introspect(t, e.issuer, "app", secret, tok.AccessToken); got["active"] != true || got["sub"] != string(u.ID) ||
+		got["preferred_username"] != "bob" || got["client_id"] != "app" {
+		t.Fatalf("introspection of a live token: %v", got)
 	}
 	u.Enabled = false
 	if _, err := e.db.UpdateUser(ctx, u); err != nil {
@@ -94,6 +98,9 @@ func TestDisabledUserTokensStop(t *testing.T) {
 	}
 	if _, err := r.Provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
 		t.Fatal("userinfo answered for a disabled user")
+	}
+	if got := introspect(t, e.issuer, "app", secret, tok.AccessToken); got["active"] == true {
+		t.Fatalf("introspection calls a disabled user's token active: %v", got)
 	}
 	if _, err := r.Refresh(tok.RefreshToken); err == nil {
 		t.Fatal("a disabled user's refresh token worked")
@@ -131,4 +138,22 @@ func TestRevocation(t *testing.T) {
 	if _, err := r.Provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
 		t.Fatal("the revoked family's access token worked")
 	}
+}
+
+// introspect asks the introspection endpoint (RFC 7662) about token.
+func introspect(t *testing.T, issuer, id, secret, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("introspection: %d %v", resp.StatusCode, err)
+	}
+	return m
 }

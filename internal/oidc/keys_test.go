@@ -92,7 +92,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("a token signed before the rotation no longer verifies: %v", err)
 	}
 	if _, err := r.Provider.UserInfo(ctx, oauth2.StaticTokenSource(oldTok)); err != nil {
-		t.Fatalf("an access token signed with the retired key no longer works: %v", err)
+		t.Fatalf("an access token issued before the rotation no longer works: %v", err)
 	}
 	if err := verify(newID, false); err != nil {
 		t.Fatalf("new token: %v", err)

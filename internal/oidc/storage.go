@@ -372,31 +372,33 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 }
 
 // SetIntrospectionFromToken answers RFC 7662 introspection for a resource
-// server (clientID) about a stored access token.
-func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+// server (clientID) about a stored access token. An error makes the
+// library answer {"active": false}, so nothing is filled in before every
+// check passed (the token is stored and its user still enabled, U7).
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
 	t, err := s.Store.GetAccessToken(ctx, tokenID)
-	if err != nil {
+	if err != nil || (t.UserID != "" && t.UserID != subject) {
 		return errors.New("token not active")
 	}
-	resp.Active = true
+	var info *oidc.UserInfo
+	if t.UserID != "" {
+		sub, err := s.loadSubject(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		info = new(oidc.UserInfo)
+		if err := sub.setUserinfo(info, t.Scopes, false); err != nil {
+			return err
+		}
+	}
 	resp.Scope = t.Scopes
 	resp.ClientID = t.ClientID
 	resp.Subject = subject
 	resp.Audience = t.Audience
 	resp.Expiration = oidc.FromTime(t.ExpiresAt)
-	if t.UserID == "" {
-		return nil
+	if info != nil {
+		resp.SetUserInfo(info)
 	}
-	sub, err := s.loadSubject(ctx, t.UserID)
-	if err != nil {
-		resp.Active = false
-		return nil
-	}
-	var info oidc.UserInfo
-	if err := sub.setUserinfo(&info, t.Scopes, false); err != nil {
-		return err
-	}
-	resp.SetUserInfo(&info)
 	return nil
 }
 

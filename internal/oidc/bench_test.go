@@ -1,0 +1,150 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/store"
+)
+
+// Benchmarks of acceptance 6 of issue 5: token endpoint requests per second
+// (refresh, client credentials) against raw RS256 signatures per second with
+// the provider's own signing key, in the same run:
+//
+//	go test -run x -bench Token -cpu 2 ./internal/oidc
+//
+// The endpoint runs behind a real HTTP server on the embedded default
+// (SQLite). Figures: docs/performance.md.
+
+// BenchmarkTokenRawSignature signs a JWT of an access token's size with the
+// provider's current key: the ceiling of any endpoint that signs once.
+func BenchmarkTokenRawSignature(b *testing.B) {
+	e := newEnv(b)
+	key, err := e.prov.Keys().SigningKey(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := op.SignerFromKey(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload, _ := json.Marshal(map[string]any{"iss": e.issuer, "sub": "0123456789abcdef0123456789abcdef",
+		"aud": []string{"svc"}, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
+		"jti": strings.Repeat("j", 43), "client_id": "svc", "scope": "openid"})
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			jws, err := signer.Sign(payload)
+			if err == nil {
+				_, err = jws.CompactSerialize()
+			}
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sig/s")
+}
+
+// postToken posts form to the token endpoint with basic authentication.
+func postToken(hc *http.Client, tokenURL, id, secret string, form url.Values) (map[string]any, error) {
+	req, err := http.NewRequest(http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || resp.StatusCode != http.StatusOK {
+		return nil, &tokenError{resp.StatusCode, string(body)}
+	}
+	return m, nil
+}
+
+type tokenError struct {
+	status int
+	body   string
+}
+
+func (e *tokenError) Error() string { return http.StatusText(e.status) + ": " + e.body }
+
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+}
+
+// BenchmarkTokenClientCredentials: one client_credentials grant per
+// operation (one signature: the JWT access token).
+func BenchmarkTokenClientCredentials(b *testing.B) {
+	e := newEnv(b)
+	_, secret := e.client("svc", false, GrantClientCredentials)
+	hc := benchClient()
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := postToken(hc, e.issuer+"/oauth/token", "svc", secret, form); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkTokenRefresh: one refresh_token grant per operation, each
+// rotating its token (two signatures: the JWT access token and the ID
+// token with the user's claims).
+func BenchmarkTokenRefresh(b *testing.B) {
+	e := newEnv(b)
+	u := e.user("alice", "acme", directory.RoleNameManager)
+	_, secret := e.client("app", false)
+	ctx := context.Background()
+	hc := benchClient()
+	// Each worker rotates its own refresh token chain.
+	newChain := func() string {
+		ar := authRequest{store.OIDCAuthRequest{ID: randomToken(), ClientID: "app", UserID: string(u.ID),
+			SessionID: "bench", Scopes: []string{"openid", "profile", "email", "offline_access"},
+			ResponseType: "code", AuthTime: time.Now(), Done: true}}
+		_, rt, _, err := e.prov.Storage().CreateAccessAndRefreshTokens(ctx, ar, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return rt
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		rt := newChain()
+		for pb.Next() {
+			m, err := postToken(hc, e.issuer+"/oauth/token", "app", secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, ok := m["id_token"].(string); !ok {
+				b.Error("no id_token")
+				return
+			}
+			rt, _ = m["refresh_token"].(string)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
