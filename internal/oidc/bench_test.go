@@ -148,3 +148,92 @@ func BenchmarkTokenRefresh(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// BenchmarkTokenRatio measures the three rates interleaved, in slices of
+// 200 ms per round and rate, so that load from other processes on a shared
+// machine touches all three alike, and reports them with the ratios of
+// acceptance 6 (token requests per raw signature, aim 0.5 or better). Run
+// it with a fixed number of rounds: -bench TokenRatio -benchtime 10x -cpu 2.
+func BenchmarkTokenRatio(b *testing.B) {
+	e := newEnv(b)
+	u := e.user("alice", "acme", directory.RoleNameManager)
+	_, appSecret := e.client("app", false)
+	_, svcSecret := e.client("svc", false, GrantClientCredentials)
+	ctx := context.Background()
+	key, err := e.prov.Keys().SigningKey(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := op.SignerFromKey(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload, _ := json.Marshal(map[string]any{"iss": e.issuer, "sub": "0123456789abcdef0123456789abcdef",
+		"aud": []string{"svc"}, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
+		"jti": strings.Repeat("j", 43), "client_id": "svc", "scope": "openid"})
+	hc := benchClient()
+	tokenURL := e.issuer + "/oauth/token"
+	const workers = 8 // enough in flight to keep both cores busy through HTTP and database waits
+	chains := make([]string, workers)
+	for i := range chains {
+		ar := authRequest{store.OIDCAuthRequest{ID: randomToken(), ClientID: "app", UserID: string(u.ID), SessionID: "bench",
+			Scopes: []string{"openid", "profile", "email", "offline_access"}, ResponseType: "code", AuthTime: time.Now(), Done: true}}
+		if _, chains[i], _, err = e.prov.Storage().CreateAccessAndRefreshTokens(ctx, ar, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ops := []func(w int) error{
+		func(int) error {
+			jws, err := signer.Sign(payload)
+			if err == nil {
+				_, err = jws.CompactSerialize()
+			}
+			return err
+		},
+		func(int) error {
+			_, err := postToken(hc, tokenURL, "svc", svcSecret, url.Values{"grant_type": {"client_credentials"}})
+			return err
+		},
+		func(w int) error {
+			m, err := postToken(hc, tokenURL, "app", appSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {chains[w]}})
+			if err == nil {
+				chains[w], _ = m["refresh_token"].(string)
+			}
+			return err
+		},
+	}
+	var counts [3]int64
+	var spent [3]time.Duration
+	slice := 200 * time.Millisecond
+	b.ResetTimer()
+	for round := 0; round < b.N; round++ {
+		for k, fn := range ops {
+			start := time.Now()
+			deadline := start.Add(slice)
+			done := make(chan int64, workers)
+			for w := 0; w < workers; w++ {
+				go func() {
+					var n int64
+					for time.Now().Before(deadline) {
+						if err := fn(w); err != nil {
+							b.Error(err)
+							break
+						}
+						n++
+					}
+					done <- n
+				}()
+			}
+			for w := 0; w < workers; w++ {
+				counts[k] += <-done
+			}
+			spent[k] += time.Since(start)
+		}
+	}
+	rate := func(k int) float64 { return float64(counts[k]) / spent[k].Seconds() }
+	b.ReportMetric(rate(0), "sig/s")
+	b.ReportMetric(rate(1), "cc_req/s")
+	b.ReportMetric(rate(2), "refresh_req/s")
+	b.ReportMetric(rate(1)/rate(0), "cc_ratio")
+	b.ReportMetric(rate(2)/rate(0), "refresh_ratio")
+}

@@ -64,7 +64,8 @@ func (c client) GrantTypes() []oidc.GrantType {
 	return out
 }
 
-func (c client) LoginURL(id string) string           { return c.loginPath + "?id=" + url.QueryEscape(id) }
+func (c client) LoginURL(id string) string { return c.loginPath + "?id=" + url.QueryEscape(id) }
+
 // AccessTokenType: a service client (client_credentials only) gets JWT
 // access tokens that resource servers verify on their own. A client that
 // signs users in gets opaque access tokens, which userinfo and
@@ -77,8 +78,8 @@ func (c client) AccessTokenType() op.AccessTokenType {
 	}
 	return op.AccessTokenTypeBearer
 }
-func (c client) IDTokenLifetime() time.Duration      { return c.idLifetime }
-func (c client) DevMode() bool                       { return false }
+func (c client) IDTokenLifetime() time.Duration { return c.idLifetime }
+func (c client) DevMode() bool                  { return false }
 func (c client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }

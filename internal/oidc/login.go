@@ -54,7 +54,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, req, err)
 		return
 	}
-	sub, err := p.storage.loadSubject(ctx, string(userID))
+	sub, err := p.storage.subjectOf(ctx, string(userID))
 	if errors.Is(err, ErrUserDisabled) {
 		p.refuse(w, r, req, "Your account is disabled. Ask your administrator.")
 		return

@@ -169,14 +169,14 @@ func (p *Provider) Run(ctx context.Context) {
 // discovery, authorize (+ callback), token, introspection, userinfo,
 // revocation, JWKS, end_session, and the continue and logged-out pages.
 func (p *Provider) Mount(mux *http.ServeMux) {
-	h := http.StripPrefix(p.prefix, p.op)
+	h := http.StripPrefix(p.prefix, withMemo(p.op))
 	for _, path := range []string{"/.well-known/openid-configuration", "/authorize", "/authorize/callback",
 		"/oauth/token", "/oauth/introspect", "/userinfo", "/revoke", "/keys"} {
 		mux.Handle(p.prefix+path, h)
 	}
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)
 	mux.Handle(p.prefix+"/end_session", issuer.HandlerFunc(p.endSession))
-	mux.Handle("GET "+p.prefix+ContinuePath, issuer.HandlerFunc(p.continueAuth))
+	mux.Handle("GET "+p.prefix+ContinuePath, withMemo(issuer.HandlerFunc(p.continueAuth)))
 	mux.HandleFunc("GET "+p.prefix+LoggedOutPath, p.loggedOut)
 }
 

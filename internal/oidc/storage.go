@@ -40,7 +40,7 @@ var (
 func (s *Storage) now() time.Time { return s.Now().UTC() }
 
 func (s *Storage) client(ctx context.Context, id string) (client, error) {
-	c, err := s.Store.GetOIDCClient(ctx, id)
+	c, err := s.getClient(ctx, id)
 	if err != nil {
 		return client{}, err
 	}
@@ -163,10 +163,11 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		rt = store.OIDCToken{ID: HashSecret(newToken), Scopes: req.GetScopes(), Audience: req.GetAudience(),
 			ExpiresAt: s.now().Add(s.RefreshTokenLifetime), CreatedAt: s.now()}
 		if currentRefreshToken != "" {
-			old, err := tx.GetRefreshToken(ctx, HashSecret(currentRefreshToken))
-			if err != nil {
-				return err
+			rr, ok := req.(refreshRequest)
+			if !ok || rr.t.ID != HashSecret(currentRefreshToken) {
+				return fmt.Errorf("oidc: rotation of a refresh token for a %T", req)
 			}
+			old := rr.t
 			family = old.FamilyID
 			if err := tx.UseRefreshToken(ctx, old.ID, s.now()); err != nil {
 				if errors.Is(err, store.ErrStale) {
@@ -223,7 +224,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		}
 		return nil, errRefreshReused
 	}
-	if _, err := s.loadSubject(ctx, t.UserID); err != nil {
+	if _, err := s.subjectOf(ctx, t.UserID); err != nil {
 		return nil, err
 	}
 	return refreshRequest{&t}, nil
@@ -296,7 +297,7 @@ func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 // AuthorizeClientIDSecret checks a confidential client's secret against
 // its hash in constant time.
 func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.Store.GetOIDCClient(ctx, id)
+	c, err := s.getClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		secretMatches(HashSecret("x"), secret) // same work for unknown clients
 		return errors.New("invalid client credentials")
@@ -340,7 +341,7 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return err
 	}
-	sub, err := s.loadSubject(ctx, req.GetSubject())
+	sub, err := s.subjectOf(ctx, req.GetSubject())
 	if err != nil {
 		return err
 	}
@@ -364,7 +365,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	sub, err := s.loadSubject(ctx, t.UserID)
+	sub, err := s.subjectOf(ctx, t.UserID)
 	if err != nil {
 		return err
 	}
@@ -382,7 +383,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	var info *oidc.UserInfo
 	if t.UserID != "" {
-		sub, err := s.loadSubject(ctx, t.UserID)
+		sub, err := s.subjectOf(ctx, t.UserID)
 		if err != nil {
 			return err
 		}
@@ -415,7 +416,7 @@ func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 	if userID == "" {
 		return nil, nil
 	}
-	sub, err := s.loadSubject(ctx, userID)
+	sub, err := s.subjectOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
