@@ -18,6 +18,7 @@ const clientUsage = `usage: opsiam client COMMAND [flags]
               --redirect-uri URI ...        --post-logout-redirect-uri URI ...
               --backchannel-logout-uri URI  --grant-type TYPE ... (default:
               authorization_code, refresh_token)   --public   --itsm
+              --access-role ROLE ... (access rule: users need one of them)
   list      list the clients
   delete ID delete a client with its tokens
 
@@ -35,7 +36,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // through the CLI).
 func clientCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var in oidc.ClientInput
-	var redirects, postLogout, grants listFlag
+	var redirects, postLogout, grants, access listFlag
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&in.ClientID, "client-id", "", "client_id (default: generated)")
@@ -46,6 +47,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Var(&grants, "grant-type", "grant type (repeatable)")
 	fs.BoolVar(&in.Public, "public", false, "public client: no secret, PKCE S256 required")
 	fs.BoolVar(&in.ITSM, "itsm", false, "the ITSM app: receives itsm_role, admits only ITSM agents")
+	fs.Var(&access, "access-role", "access rule: a role a user must hold to sign in (repeatable; any one suffices)")
 	mine, rest := splitFlags(fs, args)
 	if err := fs.Parse(mine); err != nil {
 		return err
@@ -63,7 +65,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch e.args[0] {
 	case "add":
-		in.RedirectURIs, in.PostLogoutRedirectURIs, in.GrantTypes = redirects, postLogout, grants
+		in.RedirectURIs, in.PostLogoutRedirectURIs, in.GrantTypes, in.AccessRoles = redirects, postLogout, grants, access
 		c, secret, err := svc.Create(ctx, actor, in)
 		if err != nil {
 			return err

@@ -68,6 +68,22 @@ func (s *Storage) loadSubject(ctx context.Context, userID string) (subject, erro
 	return sub, nil
 }
 
+// ErrNoAccess refuses a user outside a client's access rule.
+var ErrNoAccess = errors.New("oidc: the user holds none of the roles the client requires")
+
+// mayUse checks a client's access rule and, for the ITSM client, that the
+// user is an agent (T2).
+func (sub subject) mayUse(c store.OIDCClient) error {
+	if len(c.AccessRoles) > 0 && !slices.ContainsFunc(c.AccessRoles, sub.Roles.HasName) {
+		return ErrNoAccess
+	}
+	if c.ITSM {
+		_, err := sub.itsmRole()
+		return err
+	}
+	return nil
+}
+
 // itsmRole returns the itsm_role of sub, or ErrNotAgent (T1, T2).
 func (sub subject) itsmRole() (string, error) {
 	kind, ok := directory.ITSMRole(sub.Roles, sub.User.CustomerID)
@@ -80,7 +96,10 @@ func (sub subject) itsmRole() (string, error) {
 // setUserinfo fills info with the claims of sub for scopes (S2): profile
 // and email claims by scope, groups, roles and customer always, itsm_role
 // for the ITSM client.
-func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, itsm bool) error {
+func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, c store.OIDCClient) error {
+	if err := sub.mayUse(c); err != nil {
+		return err
+	}
 	u := sub.User
 	info.Subject = string(u.ID)
 	if slices.Contains(scopes, oidc.ScopeProfile) {
@@ -98,7 +117,7 @@ func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, itsm bool) 
 	for k, v := range sub.privateClaims() {
 		info.AppendClaims(k, v)
 	}
-	if itsm {
+	if c.ITSM {
 		kind, err := sub.itsmRole()
 		if err != nil {
 			return err

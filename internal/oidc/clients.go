@@ -30,6 +30,9 @@ type ClientInput struct {
 	Public                 bool     `json:"public"`
 	GrantTypes             []string `json:"grant_types"`
 	ITSM                   bool     `json:"itsm"`
+	// AccessRoles is the client's access rule: a user must effectively
+	// hold one of these roles (by name) to sign in to it; empty: everyone.
+	AccessRoles []string `json:"access_roles"`
 }
 
 // Actor is who changes clients, for the audit record (O1).
@@ -70,6 +73,22 @@ func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput)
 	}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
+		var errs directory.FieldErrors
+		for _, name := range in.AccessRoles {
+			r, err := tx.GetRoleByName(ctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				errs = append(errs, directory.FieldError{Field: "access_roles", Code: directory.CodeInvalid,
+					Message: fmt.Sprintf("Access rule: there is no role %q.", name)})
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			c.AccessRoles = append(c.AccessRoles, r.Name)
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
 		if c, err = tx.CreateOIDCClient(ctx, c); err != nil {
 			return err
 		}
@@ -130,6 +149,7 @@ type ClientView struct {
 	Public                 bool      `json:"public"`
 	GrantTypes             []string  `json:"grant_types"`
 	ITSM                   bool      `json:"itsm"`
+	AccessRoles            []string  `json:"access_roles"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -138,7 +158,8 @@ type ClientView struct {
 func NewClientView(c store.OIDCClient) ClientView {
 	return ClientView{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, AccessRoles: c.AccessRoles,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func newClientID() string {
@@ -236,6 +257,3 @@ func checkURI(raw string) string {
 	}
 	return "must use https."
 }
-
-// IsNotFound tells whether err means the client does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"html"
 	"net/http"
 	"net/url"
@@ -107,4 +108,40 @@ func continueLink(t *testing.T, page string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestAccessRule: a client's access rule admits only holders of one of its
+// roles, effectively (through groups and containment too).
+func TestAccessRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, secret, err := e.clients.Create(ctx, Actor{}, ClientInput{ClientID: "ops", Name: "Ops console",
+		RedirectURIs: []string{oidctest.RedirectURI("ops")}, AccessRoles: []string{"automation_auditor", "REPOSITORY_ADMIN"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.db.GetOIDCClient(ctx, "ops")
+	if len(c.AccessRoles) != 2 || c.AccessRoles[1] != "repository_admin" {
+		t.Fatalf("access rule stored as %v, want the roles' own names", c.AccessRoles)
+	}
+	e.user("mgr", "", directory.RoleNameManager) // Manager contains automation_auditor
+	e.user("plain", "")
+	r := oidctest.NewRP(t, e.issuer, "ops", secret)
+	if res := r.Authorize(t, oidctest.Browser(t), "mgr", "password of mgr", "verifier-0123456789012345678901234567890123", "n"); res.Code == "" {
+		t.Fatalf("a holder was refused: %+v", res)
+	}
+	res := r.Authorize(t, oidctest.Browser(t), "plain", "password of plain", "verifier-0123456789012345678901234567890123", "n")
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Page, "automation_auditor or repository_admin") ||
+		continueLink(t, res.Page).Query().Get("error") != "access_denied" {
+		t.Fatalf("a user outside the rule was not refused: %+v", res)
+	}
+	_, _, err = e.clients.Create(ctx, Actor{}, ClientInput{ClientID: "x", Name: "X",
+		RedirectURIs: []string{oidctest.RedirectURI("x")}, AccessRoles: []string{"no such role"}})
+	var fe directory.FieldErrors
+	if !errors.As(err, &fe) || !fe.Has("access_roles", directory.CodeInvalid) {
+		t.Fatalf("unknown role in the access rule: %v", err)
+	}
+	if _, err := e.db.GetOIDCClient(ctx, "x"); err == nil {
+		t.Fatal("a refused client was stored")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -63,14 +64,18 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, req, err)
 		return
 	}
-	if c.ITSM {
-		if _, err := sub.itsmRole(); err != nil {
-			p.auditRefusal(ctx, r, sub.User, c)
-			p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to ITSM agents "+
-				"(roles itsm_admin, itsm_manager, itsm_user or itsm_viewer), and never to customer users. "+
-				"Ask your administrator if you need access.")
-			return
-		}
+	switch err := sub.mayUse(c); {
+	case errors.Is(err, ErrNotAgent):
+		p.auditRefusal(ctx, r, sub.User, c)
+		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to ITSM agents "+
+			"(roles itsm_admin, itsm_manager, itsm_user or itsm_viewer), and never to customer users. "+
+			"Ask your administrator if you need access.")
+		return
+	case errors.Is(err, ErrNoAccess):
+		p.auditRefusal(ctx, r, sub.User, c)
+		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to holders of the role "+
+			strings.Join(c.AccessRoles, " or ")+". Ask your administrator if you need access.")
+		return
 	}
 	sid := SID(p.cfg.SessionKey(r))
 	if sid == "" {

@@ -345,7 +345,7 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return err
 	}
-	if err := sub.setUserinfo(info, scopes, c.c.ITSM); err != nil {
+	if err := sub.setUserinfo(info, scopes, c.c); err != nil {
 		return oidc.ErrAccessDenied().WithParent(err)
 	}
 	if sr, ok := req.(sessionRequest); ok && sr.sessionID() != "" {
@@ -369,7 +369,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	return sub.setUserinfo(info, t.Scopes, c.c.ITSM)
+	return sub.setUserinfo(info, t.Scopes, c.c)
 }
 
 // SetIntrospectionFromToken answers RFC 7662 introspection for a resource
@@ -387,8 +387,12 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		if err != nil {
 			return err
 		}
+		c, err := s.client(ctx, t.ClientID)
+		if err != nil {
+			return err
+		}
 		info = new(oidc.UserInfo)
-		if err := sub.setUserinfo(info, t.Scopes, false); err != nil {
+		if err := sub.setUserinfo(info, t.Scopes, c.c); err != nil {
 			return err
 		}
 	}
@@ -425,11 +429,11 @@ func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 	if err != nil {
 		return nil, err
 	}
+	if err := sub.mayUse(c.c); err != nil {
+		return nil, oidc.ErrAccessDenied().WithParent(err)
+	}
 	if c.c.ITSM {
-		kind, err := sub.itsmRole()
-		if err != nil {
-			return nil, oidc.ErrAccessDenied().WithParent(err)
-		}
+		kind, _ := sub.itsmRole()
 		m[ClaimITSMRole] = kind
 	}
 	return m, nil

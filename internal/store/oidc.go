@@ -17,6 +17,7 @@ type OIDCClient struct {
 	Public                 bool     // no secret; PKCE S256 required
 	GrantTypes             []string // authorization_code, refresh_token, client_credentials
 	ITSM                   bool     // the ITSM app: gets itsm_role, refuses non-agents (T1, T2)
+	AccessRoles            []string // access rule: names of roles of which a user must hold one; empty: everyone
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }

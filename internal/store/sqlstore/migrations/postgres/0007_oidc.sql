@@ -9,6 +9,7 @@ CREATE TABLE oidc_clients (
     redirect_uris             TEXT NOT NULL,
     post_logout_redirect_uris TEXT NOT NULL,
     backchannel_logout_uri    TEXT NOT NULL DEFAULT '',
+    access_roles              TEXT NOT NULL DEFAULT '[]',
     public                    BOOLEAN NOT NULL,
     grant_types               TEXT NOT NULL,
     itsm                      BOOLEAN NOT NULL,
