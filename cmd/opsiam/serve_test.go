@@ -120,7 +120,8 @@ func TestServeAdminPasswordFromEnvironment(t *testing.T) {
 
 func TestServePostgres(t *testing.T) {
 	dsn := testenv.PostgresSchema(t)
-	base, out := startServer(t, nil, "--database", dsn)
+	// Every replica on PostgreSQL needs the same key-encryption key.
+	base, out := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "--database", dsn)
 	if code := get(t, base+"/readyz"); code != 200 {
 		t.Fatalf("/readyz = %d", code)
 	}
