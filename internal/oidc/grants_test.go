@@ -157,3 +157,45 @@ func introspect(t *testing.T, issuer, id, secret, token string) map[string]any {
 	}
 	return m
 }
+
+// TestPromptNone: without a platform session, prompt=none returns
+// login_required to the client instead of showing the sign-in page.
+func TestPromptNone(t *testing.T) {
+	e := newEnv(t)
+	_, secret := e.client("app", false)
+	r := oidctest.NewRP(t, e.issuer, "app", secret)
+	_, res := oidctest.Browse(t, oidctest.Browser(t), r.Config.AuthCodeURL("s", oauth2.SetAuthURLParam("prompt", "none")), "", "")
+	if res.Error != "login_required" || res.Prompted {
+		t.Fatalf("prompt=none without a session: %+v", res)
+	}
+}
+
+// TestITSMRoleRemovedStopsRefresh: an agent whose ITSM role is taken away
+// gets no new tokens for the ITSM app (T2).
+func TestITSMRoleRemovedStopsRefresh(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user("dave", "", directory.RoleNameItsmUser)
+	_, secret := e.client("otobo", true)
+	r := oidctest.NewRP(t, e.issuer, "otobo", secret)
+	res := r.Authorize(t, oidctest.Browser(t), "dave", "password of dave", "verifier-0123456789012345678901234567890123", "n")
+	tok, _, _ := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
+	tok2, err := r.Refresh(tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("agent's refresh: %v", err)
+	}
+	role, err := e.db.GetRoleByName(ctx, directory.RoleNameItsmUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.UnassignUserRole(ctx, u.ID, role.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Refresh(tok2.RefreshToken); err == nil {
+		t.Fatal("a former agent refreshed its ITSM tokens")
+	}
+	res = r.Authorize(t, oidctest.Browser(t), "dave", "password of dave", "verifier-0123456789012345678901234567890123", "n")
+	if res.Status != http.StatusForbidden {
+		t.Fatalf("a former agent was admitted: %+v", res)
+	}
+}

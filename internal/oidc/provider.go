@@ -146,7 +146,8 @@ func (p *Provider) Maintain(ctx context.Context) error {
 	if err := p.keys.Maintain(ctx); err != nil {
 		return err
 	}
-	return p.cfg.Store.PurgeOIDC(ctx, p.cfg.Now())
+	now := p.cfg.Now()
+	return p.cfg.Store.PurgeOIDC(ctx, now, now.Add(-p.cfg.RefreshTokenLifetime))
 }
 
 // Run calls Maintain every minute until ctx ends; errors are logged.

@@ -224,8 +224,16 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		}
 		return nil, errRefreshReused
 	}
-	if _, err := s.subjectOf(ctx, t.UserID); err != nil {
+	sub, err := s.subjectOf(ctx, t.UserID)
+	if err != nil {
 		return nil, err
+	}
+	c, err := s.client(ctx, t.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.mayUse(c.c); err != nil {
+		return nil, err // no longer an agent, or outside the access rule: no new tokens
 	}
 	return refreshRequest{&t}, nil
 }

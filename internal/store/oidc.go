@@ -96,8 +96,9 @@ type OIDCGrants interface {
 	RevokeFamily(ctx context.Context, familyID string) error
 	// RevokeUserClientTokens deletes every token of a user at a client.
 	RevokeUserClientTokens(ctx context.Context, userID, clientID string) error
-	// PurgeOIDC deletes auth requests and tokens that expired before t.
-	PurgeOIDC(ctx context.Context, t time.Time) error
+	// PurgeOIDC deletes auth requests and tokens that expired before t,
+	// and sign-ins recorded before signInsBefore (their sessions are over).
+	PurgeOIDC(ctx context.Context, t, signInsBefore time.Time) error
 }
 
 // SigningKey is a key the provider signs tokens with. The private key is

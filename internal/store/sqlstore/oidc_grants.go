@@ -165,9 +165,12 @@ func (q *queries) RevokeUserClientTokens(ctx context.Context, userID, clientID s
 	return err
 }
 
-func (q *queries) PurgeOIDC(ctx context.Context, t time.Time) error {
+func (q *queries) PurgeOIDC(ctx context.Context, t, signInsBefore time.Time) error {
 	return q.inTx(ctx, func(q *queries) error {
 		if _, err := q.exec(ctx, `DELETE FROM oidc_auth_requests WHERE expires_at <= $1`, toMicros(t)); err != nil {
+			return err
+		}
+		if _, err := q.exec(ctx, `DELETE FROM oidc_signins WHERE created_at < $1`, toMicros(signInsBefore)); err != nil {
 			return err
 		}
 		_, err := q.exec(ctx, `DELETE FROM oidc_tokens WHERE expires_at <= $1`, toMicros(t))

@@ -88,7 +88,7 @@ func testOIDCAuthRequests(t *testing.T, open Factory) {
 	if _, err := s.GetAuthRequest(ctx, "old"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired request returned: %v", err)
 	}
-	if err := s.PurgeOIDC(ctx, now); err != nil {
+	if err := s.PurgeOIDC(ctx, now, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteAuthRequest(ctx, "old"); !errors.Is(err, store.ErrNotFound) {
@@ -249,5 +249,11 @@ func testOIDCSignIns(t *testing.T, open Factory) {
 	}
 	if list, _ := s.ListOIDCSignIns(ctx, "s2"); len(list) != 1 {
 		t.Fatalf("another session lost its sign-ins: %+v", list)
+	}
+	if err := s.PurgeOIDC(ctx, time.Now(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListOIDCSignIns(ctx, "s2"); len(list) != 0 {
+		t.Fatalf("purge kept an old sign-in: %+v", list)
 	}
 }
