@@ -11,6 +11,7 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/oidc/oidctest"
+	"opsiam/internal/store"
 )
 
 func TestCodeFlowClaimsRefreshUserinfoSSO(t *testing.T) {
@@ -94,6 +95,9 @@ func testCodeFlow(t *testing.T, e *testEnv) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("reused refresh token: %v", err)
+	}
+	if a, _ := e.db.ListAudit(ctx, store.AuditQuery{Action: "oidc.refresh_token_reused"}); len(a.Items) != 1 || a.Items[0].ActorID != string(alice.ID) {
+		t.Fatalf("reuse not audited: %+v", a.Items)
 	}
 	if _, err := rp1.Config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
 		t.Fatal("the family's newest refresh token still works after a reuse")

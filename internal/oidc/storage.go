@@ -196,7 +196,8 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return tx.CreateAccessToken(ctx, at)
 	})
 	if errors.Is(err, errRefreshReused) {
-		if rerr := s.Store.RevokeFamily(ctx, family); rerr != nil {
+		rr, _ := req.(refreshRequest)
+		if rerr := s.revokeReused(ctx, family, rr.t.ClientID, rr.t.UserID); rerr != nil {
 			return "", "", time.Time{}, rerr
 		}
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used").WithParent(err)
@@ -210,6 +211,18 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	return at.ID, newToken, at.ExpiresAt, nil
 }
 
+// revokeReused revokes a family whose refresh token was presented twice,
+// with an audit record: a reuse means the token leaked or a client is broken.
+func (s *Storage) revokeReused(ctx context.Context, family, clientID, userID string) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.RevokeFamily(ctx, family); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: "oidc.refresh_token_reused",
+			TargetType: "oidc_client", TargetID: clientID})
+	})
+}
+
 // TokenRequestByRefreshToken finds an unused refresh token. A used one is
 // a reuse: the family is revoked and the request refused.
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
@@ -218,7 +231,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, op.ErrInvalidRefreshToken
 	}
 	if !t.UsedAt.IsZero() {
-		if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+		if err := s.revokeReused(ctx, t.FamilyID, t.ClientID, t.UserID); err != nil {
 			return nil, err
 		}
 		return nil, errRefreshReused
