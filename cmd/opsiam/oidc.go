@@ -41,17 +41,6 @@ func keyEncryptionKey(e *env) ([32]byte, error) {
 	return k, nil
 }
 
-// issuerFor returns the configured issuer; the default http://ADDR follows
-// the port actually bound (for --addr HOST:0).
-func issuerFor(e *env, ln net.Listener) string {
-	if e.cfg.Issuer == "http://"+e.cfg.Addr {
-		host, _, _ := net.SplitHostPort(e.cfg.Addr)
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		return "http://" + net.JoinHostPort(host, port)
-	}
-	return e.cfg.Issuer
-}
-
 // sessionKey is the platform session's cookie, the secret the sid claim is
 // derived from.
 func sessionKey(r *http.Request) string {
@@ -88,34 +77,19 @@ func platformLogout(next http.Handler, prov *oidc.Provider, pages *signin.Handle
 	})
 }
 
-// webParts are the sign-in pages and the OpenID Connect provider, wired
-// together: the provider reads the platform session of the sign-in pages,
-// sends browsers to /login, and ends the session on RP-initiated logout.
-type webParts struct {
-	auth     *auth.Service
-	signin   *signin.Handler
-	provider *oidc.Provider
-}
-
-func buildWeb(ctx context.Context, e *env, issuer string, mux *http.ServeMux) (*webParts, error) {
+// buildOIDC makes the OpenID Connect provider on the sign-in pages'
+// session: it reads the platform session, sends browsers to /login, and
+// ends the session on RP-initiated logout. It mounts the endpoints on mux.
+func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mux *http.ServeMux) (*oidc.Provider, error) {
 	kek, err := keyEncryptionKey(e)
 	if err != nil {
 		return nil, err
 	}
-	authSvc, err := auth.New(e.db, auth.Hasher{Params: auth.DefaultParams()}, auth.DefaultPolicy(), nil)
-	if err != nil {
-		return nil, err
-	}
 	secure := strings.HasPrefix(issuer, "https://")
-	pages, err := signin.New(signin.Config{Auth: authSvc, Log: e.log, Secure: secure})
-	if err != nil {
-		return nil, err
-	}
-	pages.Mount(mux)
 	prov, err := oidc.New(oidc.Config{
 		Issuer: issuer, AllowInsecure: e.cfg.InsecureIssuer, KEK: kek, Store: e.db,
 		Graphs: &manage.RoleGraphs{Store: e.db}, Log: e.log, KeyRotation: e.cfg.SigningKeyRotation,
-		Sessions:   func(r *http.Request) (directory.UserID, bool, error) { return pages.SessionUser(r) },
+		Sessions:   func(r *http.Request) (directory.UserID, bool, error) { return sign.Pages.SessionUser(r) },
 		SessionKey: sessionKey,
 		LoginURL:   func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
@@ -124,7 +98,7 @@ func buildWeb(ctx context.Context, e *env, issuer string, mux *http.ServeMux) (*
 				return nil
 			}
 			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			if err := authSvc.SignOut(r.Context(), c.Value, auth.Source{Address: host}); err != nil {
+			if err := sign.Auth.SignOut(r.Context(), c.Value, auth.Source{Address: host}); err != nil {
 				return err
 			}
 			http.SetCookie(w, &http.Cookie{Name: signin.SessionCookie, Value: "", Path: "/", MaxAge: -1,
@@ -142,5 +116,5 @@ func buildWeb(ctx context.Context, e *env, issuer string, mux *http.ServeMux) (*
 		return nil, fmt.Errorf("oidc signing keys: %w", err)
 	}
 	prov.Mount(mux)
-	return &webParts{auth: authSvc, signin: pages, provider: prov}, nil
+	return prov, nil
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 
-	"opsiam/internal/auth"
 	"opsiam/internal/config"
 	"opsiam/internal/manage"
 	"opsiam/internal/store/sqlstore"
@@ -49,7 +48,7 @@ func open(ctx context.Context, name string, args []string, getenv func(string) s
 	if n > 0 {
 		log.Info("database migrated", "dialect", db.Dialect(), "applied", n)
 	}
-	res, err := manage.Bootstrap(ctx, db, auth.Hasher{Params: auth.DefaultParams()}, string(cfg.AdminPassword))
+	res, err := manage.Bootstrap(ctx, db, hasher(cfg.Auth), string(cfg.AdminPassword))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)

@@ -29,19 +29,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	issuer := issuerFor(e, ln)
-	web, err := buildWeb(ctx, e, issuer, mux)
+	// The default issuer http://ADDR follows the port actually bound, so
+	// that mail links work with --addr HOST:0.
+	issuer := e.cfg.Issuer
+	if issuer == "http://"+e.cfg.Addr {
+		host, _, _ := net.SplitHostPort(e.cfg.Addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		issuer = "http://" + net.JoinHostPort(host, port)
+	}
+	sign, err := buildSignin(e.cfg, issuer, e.db, e.log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sign.Pages.Mount(mux)
+	// sign.Pages.SessionUser goes to the REST API.
+	go purgeSessions(ctx, sign.Auth, e.log)
+	prov, err := buildOIDC(ctx, e, issuer, sign, mux)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	worker := provision.NewWorker(e.db, provision.Config{}, e.log, web.provider.Backchannel(nil))
+	worker := provision.NewWorker(e.db, provision.Config{}, e.log, sign.MailTarget, prov.Backchannel(nil))
 	go func() { _ = worker.Run(workCtx) }()
-	go web.provider.Run(workCtx)
+	go prov.Run(workCtx)
+
 	srv := &http.Server{
-		Handler:           platformLogout(mux, web.provider, web.signin, e.log),
+		Handler:           platformLogout(loopbackOnly(mux), prov, sign.Pages, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

@@ -45,7 +45,11 @@ func (s *Service) BeginEnrolment(ctx context.Context, u directory.User) (Enrolme
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if err := s.Store.SetPendingOTP(ctx, u.ID, key.Secret()); err != nil {
+	sealed, err := s.seal(u.ID, key.Secret())
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if err := s.Store.SetPendingOTP(ctx, u.ID, sealed); err != nil {
 		return Enrolment{}, err
 	}
 	return s.enrolment(u, key.Secret())
@@ -113,8 +117,12 @@ func (s *Service) SubmitCode(ctx context.Context, token, code string, src Source
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", store.Session{}, err
 	}
-	step, ok := matchStep(st.Secret, code, s.Now())
-	if ok && st.Secret != "" {
+	secret, err := s.open(u.ID, st.Secret)
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	step, ok := matchStep(secret, code, s.Now())
+	if ok && secret != "" {
 		err = s.Store.UseOTPStep(ctx, u.ID, step)
 		if errors.Is(err, store.ErrStale) {
 			ok = false
@@ -147,7 +155,11 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, token, code string, src 
 	if err != nil || st.Pending == "" {
 		return "", store.Session{}, ErrInvalidCredentials
 	}
-	step, ok := matchStep(st.Pending, code, s.Now())
+	pending, err := s.open(u.ID, st.Pending)
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	step, ok := matchStep(pending, code, s.Now())
 	if !ok {
 		if sess.Stage == store.StageEnrol {
 			return "", store.Session{}, s.failed(ctx, u, src, "otp_enrol")
@@ -188,5 +200,9 @@ func (s *Service) PendingEnrolment(ctx context.Context, u directory.User) (Enrol
 	if st.Pending == "" {
 		return Enrolment{}, store.ErrNotFound
 	}
-	return s.enrolment(u, st.Pending)
+	pending, err := s.open(u.ID, st.Pending)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	return s.enrolment(u, pending)
 }

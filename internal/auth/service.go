@@ -71,7 +71,11 @@ type Service struct {
 	Hasher Hasher
 	Policy Policy
 	Now    func() time.Time
-	dummy  string // hash verified for unknown users, so they cost the same work
+	// SecretKey, when set, encrypts TOTP secrets at rest (AES-256-GCM).
+	// Every replica needs the same key; secrets stored before a key was set
+	// keep working and are sealed at their next enrolment.
+	SecretKey *[32]byte
+	dummy     string // hash verified for unknown users, so they cost the same work
 }
 
 // New returns a Service; it hashes a random password once so that a

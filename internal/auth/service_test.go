@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func databases(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	t.Run("Postgres", func(t *testing.T) { fn(t, newFixture(t, testenv.PostgresSchema(t))) })
 }
 
-func newFixture(t *testing.T, dsn string) *fixture {
+func newFixture(t testing.TB, dsn string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
@@ -62,7 +63,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 }
 
 // user creates an enabled user with password pw ("" for none).
-func (f *fixture) user(t *testing.T, name, pw string, otpRequired bool) directory.User {
+func (f *fixture) user(t testing.TB, name, pw string, otpRequired bool) directory.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := f.st.CreateUser(ctx, directory.User{Username: name, Email: name + "@example.com", FirstName: "F",
@@ -373,5 +374,48 @@ func TestSetTimezone(t *testing.T) {
 	got, err := f.svc.SetTimezone(ctx, u, "Europe/Berlin", src)
 	if err != nil || got.Timezone != "Europe/Berlin" {
 		t.Fatalf("SetTimezone = %v, %v", got.Timezone, err)
+	}
+}
+
+func TestOTPSecretsSealedAtRest(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := context.Background()
+	key := [32]byte{1, 2, 3}
+	f.svc.SecretKey = &key
+	u := f.user(t, "kim", goodPW, true)
+	other := f.user(t, "lee", goodPW, true)
+	pending, _, _ := f.svc.SignIn(ctx, "kim", goodPW, src)
+	enr, err := f.svc.BeginEnrolment(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.st.OTP(ctx, u.ID)
+	if !strings.HasPrefix(st.Pending, "enc1:") || strings.Contains(st.Pending, enr.Secret) {
+		t.Fatalf("pending secret stored as %q", st.Pending)
+	}
+	again, err := f.svc.PendingEnrolment(ctx, u)
+	if err != nil || again.Secret != enr.Secret {
+		t.Fatalf("PendingEnrolment = %q, %v", again.Secret, err)
+	}
+	code, _ := auth.CodeAt(enr.Secret, f.clock.Now())
+	if _, _, err := f.svc.ConfirmEnrolment(ctx, pending, code, src); err != nil {
+		t.Fatal(err)
+	}
+	// The sealed secret is bound to its user: copied to another row it does not open.
+	st, _ = f.st.OTP(ctx, u.ID)
+	f.st.SetPendingOTP(ctx, other.ID, st.Secret)
+	if _, err := f.svc.PendingEnrolment(ctx, other); err == nil {
+		t.Fatal("a secret sealed for kim opened for lee")
+	}
+	// Without the key the code step fails loudly rather than accepting anything.
+	f.svc.SecretKey = nil
+	pending, _, _ = f.svc.SignIn(ctx, "kim", goodPW, src)
+	next, _ := auth.CodeAt(enr.Secret, f.clock.Now().Add(30*time.Second))
+	if _, _, err := f.svc.SubmitCode(ctx, pending, next, src); err == nil || errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("code without the key: %v", err)
+	}
+	f.svc.SecretKey = &key
+	if _, _, err := f.svc.SubmitCode(ctx, pending, next, src); err != nil {
+		t.Fatalf("code with the key: %v", err)
 	}
 }

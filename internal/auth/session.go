@@ -16,6 +16,11 @@ const touchEvery = time.Minute
 // startSession opens a session with a new random id (A5) and returns the
 // id for the cookie; only its hash is stored.
 func (s *Service) startSession(ctx context.Context, u directory.UserID, stage string) (string, store.Session, error) {
+	return s.startSessionIn(ctx, s.Store, u, stage)
+}
+
+// startSessionIn is startSession inside the transaction tx.
+func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.UserID, stage string) (string, store.Session, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return "", store.Session{}, err
@@ -26,7 +31,7 @@ func (s *Service) startSession(ctx context.Context, u directory.UserID, stage st
 		max = s.Policy.PendingMax
 	}
 	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max)}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
+	if err := tx.CreateSession(ctx, sess); err != nil {
 		return "", store.Session{}, err
 	}
 	return token, sess, nil

@@ -20,14 +20,14 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", sess, err
 	}
+	// An unknown user costs the same statements: a hash lookup that finds
+	// nothing, and below the same verification and failure transaction.
 	hash := s.dummy // also for a user who never set a password
-	if known {
-		h, err := s.Store.PasswordHash(ctx, u.ID)
-		if err == nil {
-			hash = h
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return "", sess, err
-		}
+	h, err := s.Store.PasswordHash(ctx, u.ID)
+	if err == nil && known {
+		hash = h
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", sess, err
 	}
 	ok, rehash, err := s.Hasher.Verify(hash, password)
 	if err != nil {
@@ -71,14 +71,14 @@ func (s *Service) nextStage(ctx context.Context, u directory.User) (string, erro
 }
 
 // failed counts a failure (A3) and records it in the audit log, then
-// returns ErrInvalidCredentials. For an unknown user only the audit record
-// is written, which costs about the same.
+// returns ErrInvalidCredentials. For an unknown user the counting
+// statement finds no row, and the audit record is written all the same.
 func (s *Service) failed(ctx context.Context, u directory.User, src Source, step string) error {
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		if u.ID == "" {
+		st, err := tx.RecordSignInFailure(ctx, u.ID, s.Now(), s.Policy.Lockout)
+		if u.ID == "" && errors.Is(err, store.ErrNotFound) {
 			return s.audit(ctx, tx, src, "auth.sign_in_failed", "", map[string]string{"step": step})
 		}
-		st, err := tx.RecordSignInFailure(ctx, u.ID, s.Now(), s.Policy.Lockout)
 		if err != nil {
 			return err
 		}
@@ -100,6 +100,8 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 // the user was locked or disabled meanwhile), ends the pending session and
 // opens a full one with a new id.
 func (s *Service) finish(ctx context.Context, u directory.User, pendingHash string, src Source) (string, store.Session, error) {
+	var token string
+	var sess store.Session
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.RecordSignIn(ctx, u.ID, s.Now()); err != nil {
 			return err
@@ -109,6 +111,10 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 				return err
 			}
 		}
+		var err error
+		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.sign_in", u.ID, nil)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -117,14 +123,14 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 	if err != nil {
 		return "", store.Session{}, err
 	}
-	return s.startSession(ctx, u.ID, store.StageFull)
+	return token, sess, nil
 }
 
 // Unlock lifts a lock at once (A3, the admin unlock endpoint), with its
 // audit record.
 func (s *Service) Unlock(ctx context.Context, u directory.UserID, src Source) error {
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.UnlockUser(ctx, u); err != nil {
+		if err := tx.ClearLockout(ctx, u); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, src, "user.unlock", u, nil)

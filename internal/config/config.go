@@ -36,6 +36,8 @@ type Config struct {
 	Issuer        string // public URL of the server; default http://Addr
 	AdminPassword Secret // password of the reserved admin user on first start
 	LogLevel      string // debug, info, warn, error
+	SMTP          SMTPConfig
+	Auth          AuthConfig
 
 	// OpenID Connect provider (S1).
 	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir
@@ -104,16 +106,14 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
 	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
 	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
+	authFlags(fs, &c, getenv, &envErrs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
 	}
-	if len(envErrs) > 0 {
-		return c, nil, errors.Join(envErrs...)
-	}
-	return c, fs.Args(), c.Validate()
+	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
 }
 
 // Validate names every bad field at once.
@@ -134,6 +134,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }
 

@@ -148,7 +148,7 @@ func (h *Handler) page(fn handlerFunc) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
 		i18n.Remember(w, r, h.cfg.Secure)
-		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, CSRF: h.csrfToken(w, r), Fields: map[string]string{}}
+		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, query: r.URL.Query(), CSRF: h.csrfToken(w, r), Fields: map[string]string{}}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil || !h.csrfOK(r) {
@@ -213,12 +213,23 @@ func sessionToken(r *http.Request) string {
 	return ""
 }
 
+// clientKey is the rate-limit key of a client address: the address, or
+// for IPv6 its /64, which one subscriber usually holds whole.
+func clientKey(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
 // allowLogin applies the per-address limit of POST /login.
 func (h *Handler) allowLogin(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientKey(r.RemoteAddr)
 	now := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -263,6 +274,7 @@ func localPath(next, def string) string {
 type view struct {
 	Lang   string
 	Path   string
+	query  url.Values // of a GET, kept by the language switch (a link's token)
 	CSRF   string
 	Error  string
 	Notice string
@@ -293,6 +305,17 @@ func (v *view) QR() template.URL {
 
 // T looks a text up in the page's language.
 func (v *view) T(id string, args ...any) string { return messages.T(v.Lang, id, args...) }
+
+// LangURL is the current page in language l, keeping its query (so a
+// mail link's token survives the switch).
+func (v *view) LangURL(l string) string {
+	q := url.Values{}
+	for k, vals := range v.query {
+		q[k] = vals
+	}
+	q.Set("lang", l)
+	return v.Path + "?" + q.Encode()
+}
 
 // Langs lists the language switch.
 func (v *view) Langs() []string { return i18n.Languages }

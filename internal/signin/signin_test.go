@@ -142,6 +142,9 @@ func TestLanguages(t *testing.T) {
 	mustContain(t, body, `lang="en"`, "User name or mail address")
 	_, body = b.get("/login") // the choice sticks
 	mustContain(t, body, `lang="en"`)
+	// The switch keeps a mail link's token.
+	_, body = b.get("/password/setup?token=abc")
+	mustContain(t, body, `href="/password/setup?lang=ja&amp;token=abc"`)
 }
 
 func TestOTPOverHTTP(t *testing.T) {

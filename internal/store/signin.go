@@ -34,8 +34,8 @@ type SignInState interface {
 	// but only while u is enabled and not locked at now; otherwise it
 	// changes nothing and returns ErrNotFound.
 	RecordSignIn(ctx context.Context, u directory.UserID, now time.Time) error
-	// UnlockUser lifts a lock at once and clears the counter (A3).
-	UnlockUser(ctx context.Context, u directory.UserID) error
+	// ClearLockout lifts a lock at once and clears the counter (A3).
+	ClearLockout(ctx context.Context, u directory.UserID) error
 	// RecordAccountPasswordFailure counts a wrong current password on the
 	// account page (A7); at max (when max > 0) it disables u, bumping its
 	// version. It returns the count and whether u is now disabled.

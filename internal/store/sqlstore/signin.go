@@ -48,7 +48,7 @@ func (q *queries) RecordSignIn(ctx context.Context, u directory.UserID, now time
  WHERE id = $2 AND enabled = $3 AND locked_until <= $1`, toMicros(now), string(u), true)
 }
 
-func (q *queries) UnlockUser(ctx context.Context, u directory.UserID) error {
+func (q *queries) ClearLockout(ctx context.Context, u directory.UserID) error {
 	return q.execOne(ctx, `UPDATE users SET locked_until = 0, login_failures = 0, failure_window_start = 0 WHERE id = $1`, string(u))
 }
 
@@ -77,7 +77,7 @@ func (q *queries) ClearAccountPasswordFailures(ctx context.Context, u directory.
 
 func (q *queries) OTP(ctx context.Context, u directory.UserID) (store.OTPState, error) {
 	var s store.OTPState
-	err := q.wr.QueryRowContext(ctx, `SELECT secret, pending, last_step FROM user_otp WHERE user_id = $1`, string(u)).
+	err := q.rd.QueryRowContext(ctx, `SELECT secret, pending, last_step FROM user_otp WHERE user_id = $1`, string(u)).
 		Scan(&s.Secret, &s.Pending, &s.LastStep)
 	return s, notFound(err)
 }

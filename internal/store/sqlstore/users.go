@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -122,8 +123,15 @@ func (q *queries) GetUserByUsername(ctx context.Context, scope directory.Scope, 
 	return q.getUserWhere(ctx, scope, "u.username_key = %s", directory.Key(username))
 }
 
+// GetUserByLogin prefers a user-name match: a user name may look like a
+// mail address (§8 allows @), and then it could equal another user's mail.
 func (q *queries) GetUserByLogin(ctx context.Context, login string) (directory.User, error) {
-	return q.getUserWhere(ctx, directory.Scope{}, "(u.username_key = %[1]s OR u.email_key = %[1]s)", directory.Key(login))
+	k := directory.Key(login)
+	u, err := q.getUserWhere(ctx, directory.Scope{}, "u.username_key = %s", k)
+	if errors.Is(err, store.ErrNotFound) {
+		return q.getUserWhere(ctx, directory.Scope{}, "u.email_key = %s", k)
+	}
+	return u, err
 }
 
 func (q *queries) UpdateUser(ctx context.Context, u directory.User) (directory.User, error) {

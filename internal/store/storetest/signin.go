@@ -36,7 +36,7 @@ func testLockout(t *testing.T, open Factory) {
 		if err := s.RecordSignIn(ctx, u.ID, t0.Add(6*time.Minute)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("RecordSignIn while locked = %v, want ErrNotFound", err)
 		}
-		if err := s.UnlockUser(ctx, u.ID); err != nil {
+		if err := s.ClearLockout(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.GetUser(ctx, directory.Scope{}, u.ID)
@@ -296,5 +296,26 @@ func testMailLinks(t *testing.T, open Factory) {
 	}
 	if got, err := s.GetMailLink(ctx, "z", store.LinkVerifyEmail, t0); err != nil || got.Email != "a@b.c" {
 		t.Fatalf("verify link: %+v, %v", got, err)
+	}
+}
+
+func testLoginLookup(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t)
+	a := mustUser(t, s, "ann")
+	b := newUser("ann@example.com") // a user name equal to ann's mail address
+	b.Email = "other@example.com"
+	bu, err := s.CreateUser(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for login, want := range map[string]directory.UserID{"ANN": a.ID, "ann@example.com": bu.ID, "Other@Example.com": bu.ID} {
+		got, err := s.GetUserByLogin(ctx, login)
+		if err != nil || got.ID != want {
+			t.Errorf("GetUserByLogin(%q) = %s, %v; want %s", login, got.Username, err, want)
+		}
+	}
+	if _, err := s.GetUserByLogin(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown login: %v", err)
 	}
 }

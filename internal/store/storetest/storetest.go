@@ -44,6 +44,7 @@ func Run(t *testing.T, open Factory) {
 		{"OTPSecrets", testOTPSecrets},
 		{"Sessions", testSessions},
 		{"MailLinks", testMailLinks},
+		{"LoginLookup", testLoginLookup},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
