@@ -78,6 +78,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	return authRequest{r}, nil
 }
 
+// AuthRequestByID returns an unexpired authorization request.
 func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	r, err := s.Store.GetAuthRequest(ctx, id)
 	if err != nil {
@@ -86,6 +87,7 @@ func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	return authRequest{r}, nil
 }
 
+// AuthRequestByCode finds the request a code was issued for, by the code's hash.
 func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	r, err := s.Store.GetAuthRequestByCode(ctx, HashSecret(code))
 	if err != nil {
@@ -94,6 +96,7 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	return authRequest{r}, nil
 }
 
+// SaveAuthCode keeps the hash of the code issued for request id.
 func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetAuthRequest(ctx, id)
@@ -139,6 +142,8 @@ func (s *Storage) accessToken(req op.TokenRequest, family string) store.OIDCToke
 		Scopes: req.GetScopes(), Audience: req.GetAudience(), ExpiresAt: now.Add(s.AccessTokenLifetime), CreatedAt: now}
 }
 
+// CreateAccessToken stores an access token without a refresh token
+// (client credentials, code flow without offline_access).
 func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	t := s.accessToken(req, "")
 	if err := s.Store.CreateAccessToken(ctx, t); err != nil {
@@ -285,6 +290,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string
 	return nil
 }
 
+// GetRefreshTokenInfo identifies a refresh token of clientID for revocation.
 func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	t, err := s.Store.GetRefreshToken(ctx, HashSecret(token))
 	if err != nil || t.ClientID != clientID {
@@ -293,16 +299,20 @@ func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return t.UserID, t.ID, nil
 }
 
+// SigningKey is the current signing key (Keys).
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	return s.Keys.SigningKey(ctx)
 }
 
+// SignatureAlgorithms: RS256 only.
 func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
 	return []jose.SignatureAlgorithm{Algorithm}, nil
 }
 
+// KeySet is the JWKS (Keys).
 func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.Keys.KeySet(ctx) }
 
+// GetClientByClientID loads a registered client; an unknown one is a plain error.
 func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.client(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -346,6 +356,7 @@ func (s *Storage) ClientCredentials(ctx context.Context, id, secret string) (op.
 	return c, nil
 }
 
+// ClientCredentialsTokenRequest makes the client the token's subject.
 func (s *Storage) ClientCredentialsTokenRequest(_ context.Context, id string, scopes []string) (op.TokenRequest, error) {
 	return clientCredentialsRequest{clientID: id, scopes: scopes}, nil
 }
@@ -355,6 +366,7 @@ func (s *Storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.
 	return nil, errors.New("jwt profile not supported")
 }
 
+// ValidateJWTProfileScopes: the JWT profile grant is not offered.
 func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
 	return nil, errors.New("jwt profile not supported")
 }
