@@ -107,7 +107,7 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (set --issuer to the server's public https URL, or --insecure-issuer for development)", err)
 	}
 	if err := prov.Maintain(ctx); err != nil {
 		if errors.Is(err, oidc.ErrWrongKEK) {
