@@ -40,6 +40,8 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	var hinted string
 	if session.IDTokenHintClaims != nil {
 		hinted = session.IDTokenHintClaims.SessionID
+	} else if p.needsConfirmation(w, r, req) {
+		return
 	}
 	if err := p.logout(w, r, hinted); err != nil {
 		p.cfg.Log.Error("oidc end_session", "err", err)
@@ -47,6 +49,30 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, session.RedirectURI, http.StatusFound)
+}
+
+// needsConfirmation asks a signed-in user to confirm a logout that comes
+// without an id_token_hint, so that another site cannot sign users out by
+// linking here (RP-Initiated Logout 1.0 §2). The confirmation is a
+// same-origin POST (checked with http.CrossOriginProtection). It reports
+// whether it answered the request.
+func (p *Provider) needsConfirmation(w http.ResponseWriter, r *http.Request, req *oidc.EndSessionRequest) bool {
+	if _, in, err := p.cfg.Sessions(r); err != nil || !in {
+		return false // nothing to end but the provider's own records
+	}
+	if r.Method == http.MethodPost && r.PostFormValue("confirm") == "yes" && p.cop.Check(r) == nil {
+		return false
+	}
+	fields := map[string]string{"confirm": "yes"}
+	for k, v := range map[string]string{"client_id": req.ClientID, "post_logout_redirect_uri": req.PostLogoutRedirectURI,
+		"state": req.State, "logout_hint": req.LogoutHint} {
+		if v != "" {
+			fields[k] = v
+		}
+	}
+	renderPage(w, http.StatusOK, page{Title: "Sign out?", Message: "An application asks to sign you out of the platform and all its applications.",
+		Action: p.prefix + "/end_session", Button: "Sign out", Fields: fields})
+	return true
 }
 
 // EndPlatformSession ends the OpenID Connect side of the platform session

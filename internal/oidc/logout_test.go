@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,5 +186,50 @@ func TestBackchannelLogout(t *testing.T) {
 	round()
 	if len(rp1.received()) != 1 || len(rp2.received()) != 1 {
 		t.Fatal("a logout token was delivered twice")
+	}
+}
+
+// TestLogoutWithoutHintAsks: a logout request without id_token_hint is
+// confirmed by the user first, so that a link on another site cannot sign
+// anyone out; a cross-site confirmation is refused.
+func TestLogoutWithoutHintAsks(t *testing.T) {
+	e := newEnv(t)
+	e.user("erin", "")
+	_, secret := e.client("app", false)
+	b := oidctest.Browser(t)
+	r := oidctest.NewRP(t, e.issuer, "app", secret)
+	if res := r.Authorize(t, b, "erin", "password of erin", "verifier-0123456789012345678901234567890123", "n"); res.Code == "" {
+		t.Fatalf("sign-in: %+v", res)
+	}
+	q := url.Values{"client_id": {"app"}, "post_logout_redirect_uri": {oidctest.PostLogoutURI("app")}, "state": {"s2"}}
+	resp, err := b.Get(e.issuer + "/end_session?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := oidctest.ReadBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Sign out?") {
+		t.Fatalf("no confirmation: %d\n%s", resp.StatusCode, page)
+	}
+	// still signed in: a new authorization needs no password
+	if res := r.Authorize(t, b, "erin", "password of erin", "verifier-0123456789012345678901234567890123", "n"); res.Prompted {
+		t.Fatal("the unconfirmed logout ended the session")
+	}
+	// a cross-site POST of the confirmation is refused
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/end_session", strings.NewReader(url.Values{"confirm": {"yes"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err = b.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if page := oidctest.ReadBody(t, resp); !strings.Contains(page, "Sign out?") {
+		t.Fatalf("a cross-site confirmation was accepted: %d", resp.StatusCode)
+	}
+	resp = oidctest.SubmitForm(t, b, resp.Request.URL, page, "logout-form", nil)
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != oidctest.PostLogoutURI("app")+"?state=s2" {
+		t.Fatalf("confirmed logout answered %d to %q", resp.StatusCode, loc)
+	}
+	if res := r.Authorize(t, b, "erin", "password of erin", "verifier-0123456789012345678901234567890123", "n"); !res.Prompted {
+		t.Fatal("the confirmed logout left the session")
 	}
 }

@@ -16,11 +16,17 @@ h1{font-size:1.4rem}a.button{display:inline-block;padding:.5rem 1rem;border:1px 
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
 {{if .Link}}<p><a class="button" id="continue" href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
+{{if .Action}}<form method="post" action="{{.Action}}" id="logout-form">
+{{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<button type="submit" id="logout-submit">{{.Button}}</button></form>{{end}}
 </body></html>
 `))
 
 type page struct {
 	Title, Message, Link, LinkText string
+	// A form posting Fields to Action, for confirmations.
+	Action, Button string
+	Fields         map[string]string
 }
 
 func renderPage(w http.ResponseWriter, status int, p page) {

@@ -66,6 +66,7 @@ type Provider struct {
 	storage *Storage
 	keys    *Keys
 	prefix  string // path of the issuer URL, "" at the root
+	cop     *http.CrossOriginProtection
 }
 
 // New builds the provider; call Maintain (or Run) before serving so that a
@@ -102,7 +103,7 @@ func New(cfg Config) (*Provider, error) {
 		}
 		insecure = true
 	}
-	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/")}
+	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"), cop: http.NewCrossOriginProtection()}
 	maxLife := max(cfg.AccessTokenLifetime, cfg.IDTokenLifetime)
 	p.keys = &Keys{Store: cfg.Store, KEK: cfg.KEK, Now: cfg.Now, RotateEvery: cfg.KeyRotation,
 		PublishAfterRetire: maxLife + 5*time.Minute, Log: cfg.Log}
