@@ -82,7 +82,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
 		return
 	}
-	err = p.cfg.Store.InTx(ctx, func(tx store.Tx) error {
+	complete := func(tx store.Tx) error {
 		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, p.cfg.Now().UTC(), true
 		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
 			return err
@@ -97,7 +97,11 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 			return markITSMSignIn(ctx, tx, sub.User.ID)
 		}
 		return nil
-	})
+	}
+	err = p.cfg.Store.InTx(ctx, complete)
+	if errors.Is(err, store.ErrStale) {
+		err = p.cfg.Store.InTx(ctx, complete) // the user changed meanwhile: read it again
+	}
 	if err != nil {
 		p.serverError(w, r, req, err)
 		return
