@@ -18,8 +18,12 @@ import (
 // its itsm_role; a customer user with itsm_user and a user with no ITSM role
 // are refused with a page and the client gets access_denied; the first
 // sign-in is recorded on the user.
-func TestITSMMatrix(t *testing.T) {
-	e := newEnv(t)
+func TestITSMMatrix(t *testing.T) { testITSMMatrix(t, newEnv(t)) }
+
+// TestITSMMatrixPostgres runs the matrix on PostgreSQL.
+func TestITSMMatrixPostgres(t *testing.T) { testITSMMatrix(t, newEnvOn(t, openDB(t, true), 1)) }
+
+func testITSMMatrix(t *testing.T, e *testEnv) {
 	_, secret := e.client("otobo", true)
 	ctx := context.Background()
 	tests := []struct {

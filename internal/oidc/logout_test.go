@@ -96,8 +96,15 @@ func checkLogoutToken(t *testing.T, issuer, raw, clientID, sub, sid string) {
 // logout ends the platform session; both clients that signed in through
 // the session receive a valid logout token through the outbox worker; a
 // client that is down receives it once it is back.
-func TestBackchannelLogout(t *testing.T) {
-	e := newEnv(t)
+func TestBackchannelLogout(t *testing.T) { testBackchannelLogout(t, newEnv(t)) }
+
+// TestBackchannelLogoutPostgres: the same on PostgreSQL, two replicas
+// (requests alternate), the worker claiming with SKIP LOCKED.
+func TestBackchannelLogoutPostgres(t *testing.T) {
+	testBackchannelLogout(t, newEnvOn(t, openDB(t, true), 2))
+}
+
+func testBackchannelLogout(t *testing.T, e *testEnv) {
 	alice := e.user("alice", "", directory.RoleNameItsmUser)
 	ctx := context.Background()
 	rp1, rp2 := newFakeRP(t), newFakeRP(t)
