@@ -19,6 +19,7 @@ const clientUsage = `usage: opsiam client COMMAND [flags]
               --backchannel-logout-uri URI  --grant-type TYPE ... (default:
               authorization_code, refresh_token)   --public   --itsm
               --access-role ROLE ... (access rule: users need one of them)
+              --claims LIST (groups,roles,customer by default; none)
   list      list the clients
   delete ID delete a client with its tokens
 
@@ -47,6 +48,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Var(&grants, "grant-type", "grant type (repeatable)")
 	fs.BoolVar(&in.Public, "public", false, "public client: no secret, PKCE S256 required")
 	fs.BoolVar(&in.ITSM, "itsm", false, "the ITSM app: receives itsm_role, admits only ITSM agents")
+	claims := fs.String("claims", "groups,roles,customer", "claims the client receives: a comma list of groups, roles, customer, or none")
 	fs.Var(&access, "access-role", "access rule: a role a user must hold to sign in (repeatable; any one suffices)")
 	mine, rest := splitFlags(fs, args)
 	if err := fs.Parse(mine); err != nil {
@@ -66,6 +68,14 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	switch e.args[0] {
 	case "add":
 		in.RedirectURIs, in.PostLogoutRedirectURIs, in.GrantTypes, in.AccessRoles = redirects, postLogout, grants, access
+		in.Claims = []string{}
+		if *claims != "none" {
+			for _, c := range strings.Split(*claims, ",") {
+				if c = strings.TrimSpace(c); c != "" {
+					in.Claims = append(in.Claims, c)
+				}
+			}
+		}
 		c, secret, err := svc.Create(ctx, actor, in)
 		if err != nil {
 			return err

@@ -114,7 +114,7 @@ func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, c store.OID
 		info.Email = u.Email
 		info.EmailVerified = oidc.Bool(u.EmailVerified)
 	}
-	for k, v := range sub.privateClaims() {
+	for k, v := range sub.privateClaims(c.Claims) {
 		info.AppendClaims(k, v)
 	}
 	if c.ITSM {
@@ -127,13 +127,17 @@ func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, c store.OID
 	return nil
 }
 
-// privateClaims are the claims of S2 beyond the standard ones.
-func (sub subject) privateClaims() map[string]any {
-	m := map[string]any{
-		ClaimGroups: sub.Groups,
-		ClaimRoles:  sub.Roles.Names(),
+// privateClaims are the claims of S2 beyond the standard ones, those of
+// want (a client's Claims) only.
+func (sub subject) privateClaims(want []string) map[string]any {
+	m := map[string]any{}
+	if slices.Contains(want, ClaimGroups) {
+		m[ClaimGroups] = sub.Groups
 	}
-	if sub.Customer != "" {
+	if slices.Contains(want, ClaimRoles) {
+		m[ClaimRoles] = sub.Roles.Names()
+	}
+	if slices.Contains(want, ClaimCustomer) && sub.Customer != "" {
 		m[ClaimCustomer] = sub.Customer
 	}
 	return m

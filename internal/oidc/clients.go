@@ -33,7 +33,13 @@ type ClientInput struct {
 	// AccessRoles is the client's access rule: a user must effectively
 	// hold one of these roles (by name) to sign in to it; empty: everyone.
 	AccessRoles []string `json:"access_roles"`
+	// Claims names which of groups, roles and customer the client receives
+	// (S2); omitted: all three; an empty list: none of them.
+	Claims []string `json:"claims"`
 }
+
+// OptionalClaims are the claims a client may choose (ClientInput.Claims).
+func OptionalClaims() []string { return []string{ClaimGroups, ClaimRoles, ClaimCustomer} }
 
 // Actor is who changes clients, for the audit record (O1).
 type Actor struct {
@@ -58,12 +64,15 @@ func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput)
 	if len(in.GrantTypes) == 0 {
 		in.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
 	}
+	if in.Claims == nil {
+		in.Claims = OptionalClaims()
+	}
 	if err := ValidateClient(in); err != nil {
 		return store.OIDCClient{}, "", err
 	}
 	c := store.OIDCClient{ID: in.ClientID, Name: strings.TrimSpace(in.Name), RedirectURIs: in.RedirectURIs,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
-		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM}
+		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM, Claims: in.Claims}
 	var secret string
 	if !in.Public {
 		var err error
@@ -150,6 +159,7 @@ type ClientView struct {
 	GrantTypes             []string  `json:"grant_types"`
 	ITSM                   bool      `json:"itsm"`
 	AccessRoles            []string  `json:"access_roles"`
+	Claims                 []string  `json:"claims"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -158,7 +168,7 @@ type ClientView struct {
 func NewClientView(c store.OIDCClient) ClientView {
 	return ClientView{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, AccessRoles: c.AccessRoles,
+		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, AccessRoles: c.AccessRoles, Claims: c.Claims,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
@@ -211,6 +221,11 @@ func ValidateClient(in ClientInput) error {
 	}
 	if code && len(in.RedirectURIs) == 0 {
 		add("redirect_uris", directory.CodeRequired, "At least one redirect URI is required for the authorization_code grant.")
+	}
+	for _, cl := range in.Claims {
+		if !slices.Contains(OptionalClaims(), cl) {
+			add("claims", directory.CodeInvalid, "Claim %q is not one of groups, roles, customer.", cl)
+		}
 	}
 	if in.ITSM && !code {
 		add("itsm", directory.CodeInvalid, "The ITSM client signs users in and needs the authorization_code grant.")

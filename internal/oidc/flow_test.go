@@ -123,3 +123,36 @@ func testCodeFlow(t *testing.T, e *testEnv) {
 		t.Fatalf("second client's claims: %+v", c3)
 	}
 }
+
+// TestClientClaims: a client receives only the optional claims it was
+// registered for (groups, roles, customer).
+func TestClientClaims(t *testing.T) {
+	e := newEnv(t)
+	e.user("fay", "acme", directory.RoleNameManager)
+	ctx := context.Background()
+	_, secret, err := e.clients.Create(ctx, Actor{}, ClientInput{ClientID: "docs", Name: "Docs",
+		RedirectURIs: []string{oidctest.RedirectURI("docs")}, Claims: []string{ClaimGroups}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.clients.Create(ctx, Actor{}, ClientInput{ClientID: "bad", Name: "Bad",
+		RedirectURIs: []string{oidctest.RedirectURI("bad")}, Claims: []string{"salary"}})
+	var fe directory.FieldErrors
+	if !errors.As(err, &fe) || !fe.Has("claims", directory.CodeInvalid) {
+		t.Fatalf("unknown claim: %v", err)
+	}
+	r := oidctest.NewRP(t, e.issuer, "docs", secret)
+	res := r.Authorize(t, oidctest.Browser(t), "fay", "password of fay", "verifier-0123456789012345678901234567890123", "n")
+	tok, _, c := r.Exchange(t, res.Code, "verifier-0123456789012345678901234567890123")
+	if len(c.Groups) != 1 || c.Roles != nil || c.Customer != "" || c.PreferredUsername != "fay" {
+		t.Fatalf("ID token claims: %+v", c)
+	}
+	ui, err := r.Provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uc oidctest.Claims
+	if err := ui.Claims(&uc); err != nil || uc.Roles != nil || uc.Customer != "" || len(uc.Groups) != 1 {
+		t.Fatalf("userinfo claims: %+v %v", uc, err)
+	}
+}

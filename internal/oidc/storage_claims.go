@@ -105,11 +105,11 @@ func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 	if err != nil {
 		return nil, err
 	}
-	m := sub.privateClaims()
 	c, err := s.client(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
+	m := sub.privateClaims(c.c.Claims)
 	if err := sub.mayUse(c.c); err != nil {
 		return nil, oidc.ErrAccessDenied().WithParent(err)
 	}

@@ -18,6 +18,7 @@ type OIDCClient struct {
 	GrantTypes             []string // authorization_code, refresh_token, client_credentials
 	ITSM                   bool     // the ITSM app: gets itsm_role, refuses non-agents (T1, T2)
 	AccessRoles            []string // access rule: names of roles of which a user must hold one; empty: everyone
+	Claims                 []string // which of groups, roles, customer the client receives
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }

@@ -10,7 +10,7 @@ import (
 )
 
 const oidcClientCols = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
- public, grant_types, itsm, access_roles, created_at, updated_at`
+ public, grant_types, itsm, access_roles, claims, created_at, updated_at`
 
 // jsonText encodes v as JSON text for a TEXT column.
 func jsonText(v any) string {
@@ -23,16 +23,16 @@ func jsonText(v any) string {
 
 func scanOIDCClient(r interface{ Scan(...any) error }) (store.OIDCClient, error) {
 	var c store.OIDCClient
-	var redirects, postLogout, grants, access string
+	var redirects, postLogout, grants, access, claims string
 	var created, updated int64
 	err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &redirects, &postLogout, &c.BackchannelLogoutURI,
-		&c.Public, &grants, &c.ITSM, &access, &created, &updated)
+		&c.Public, &grants, &c.ITSM, &access, &claims, &created, &updated)
 	if err != nil {
 		return c, notFound(err)
 	}
 	if err := errors.Join(json.Unmarshal([]byte(redirects), &c.RedirectURIs),
 		json.Unmarshal([]byte(postLogout), &c.PostLogoutRedirectURIs),
-		json.Unmarshal([]byte(grants), &c.GrantTypes), json.Unmarshal([]byte(access), &c.AccessRoles)); err != nil {
+		json.Unmarshal([]byte(grants), &c.GrantTypes), json.Unmarshal([]byte(access), &c.AccessRoles), json.Unmarshal([]byte(claims), &c.Claims)); err != nil {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -54,10 +54,13 @@ func (q *queries) CreateOIDCClient(ctx context.Context, c store.OIDCClient) (sto
 	if c.AccessRoles == nil {
 		c.AccessRoles = []string{}
 	}
+	if c.Claims == nil {
+		c.Claims = []string{}
+	}
 	_, err := q.exec(ctx, `INSERT INTO oidc_clients (`+oidcClientCols+`)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.ID, c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs),
-		c.BackchannelLogoutURI, c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), toMicros(now), toMicros(now))
+		c.BackchannelLogoutURI, c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now), toMicros(now))
 	if errors.Is(err, store.ErrConflict) {
 		return store.OIDCClient{}, &store.ConflictError{Field: "client_id"}
 	}

@@ -16,7 +16,7 @@ func mustClient(t *testing.T, s store.Store, id string) store.OIDCClient {
 	c, err := s.CreateOIDCClient(context.Background(), store.OIDCClient{
 		ID: id, Name: "App " + id, SecretHash: "abc", RedirectURIs: []string{"https://app.example/cb"},
 		PostLogoutRedirectURIs: []string{"https://app.example/bye"}, BackchannelLogoutURI: "https://app.example/bcl",
-		GrantTypes: []string{"authorization_code", "refresh_token"}, ITSM: true, AccessRoles: []string{"Manager"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}, ITSM: true, AccessRoles: []string{"Manager"}, Claims: []string{"roles"},
 	})
 	if err != nil {
 		t.Fatalf("create client %s: %v", id, err)
@@ -36,7 +36,7 @@ func testOIDCClients(t *testing.T, open Factory) {
 	if got.Name != a.Name || !slices.Equal(got.RedirectURIs, a.RedirectURIs) || !got.ITSM || got.Public ||
 		got.BackchannelLogoutURI != a.BackchannelLogoutURI || !slices.Equal(got.GrantTypes, a.GrantTypes) ||
 		!slices.Equal(got.PostLogoutRedirectURIs, a.PostLogoutRedirectURIs) || got.CreatedAt.IsZero() ||
-		!slices.Equal(got.AccessRoles, []string{"Manager"}) {
+		!slices.Equal(got.AccessRoles, []string{"Manager"}) || !slices.Equal(got.Claims, []string{"roles"}) {
 		t.Fatalf("client not kept as written:\n got %+v\nwant %+v", got, a)
 	}
 	var ce *store.ConflictError

@@ -10,6 +10,7 @@ CREATE TABLE oidc_clients (
     post_logout_redirect_uris TEXT NOT NULL,
     backchannel_logout_uri    TEXT NOT NULL DEFAULT '',
     access_roles              TEXT NOT NULL DEFAULT '[]',
+    claims                    TEXT NOT NULL DEFAULT '["groups","roles","customer"]',
     public                    INTEGER NOT NULL,
     grant_types               TEXT NOT NULL,
     itsm                      INTEGER NOT NULL,
