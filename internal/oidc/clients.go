@@ -55,24 +55,54 @@ type ClientService struct {
 	Now   func() time.Time
 }
 
-// Create validates in, stores the client and returns it with its secret,
-// which is shown once and kept only as a hash (empty for a public client).
-func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput) (store.OIDCClient, string, error) {
-	if in.ClientID == "" {
-		in.ClientID = newClientID()
-	}
+// prepare fills in the defaults of in and validates it.
+func prepare(in *ClientInput) error {
 	if len(in.GrantTypes) == 0 {
 		in.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
 	}
 	if in.Claims == nil {
 		in.Claims = OptionalClaims()
 	}
-	if err := ValidateClient(in); err != nil {
-		return store.OIDCClient{}, "", err
-	}
-	c := store.OIDCClient{ID: in.ClientID, Name: strings.TrimSpace(in.Name), RedirectURIs: in.RedirectURIs,
+	return ValidateClient(*in)
+}
+
+// record is the stored form of in, without secret and access rule.
+func record(in ClientInput) store.OIDCClient {
+	return store.OIDCClient{ID: in.ClientID, Name: strings.TrimSpace(in.Name), RedirectURIs: in.RedirectURIs,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM, Claims: in.Claims}
+}
+
+// resolveRoles checks that the access rule names existing roles and returns
+// the roles' own names.
+func resolveRoles(ctx context.Context, tx store.Tx, names []string) ([]string, error) {
+	var errs directory.FieldErrors
+	out := []string{}
+	for _, name := range names {
+		r, err := tx.GetRoleByName(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, directory.FieldError{Field: "access_roles", Code: directory.CodeInvalid,
+				Message: fmt.Sprintf("Access rule: there is no role %q.", name)})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Name)
+	}
+	return out, errs.Err()
+}
+
+// Create validates in, stores the client and returns it with its secret,
+// which is shown once and kept only as a hash (empty for a public client).
+func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput) (store.OIDCClient, string, error) {
+	if in.ClientID == "" {
+		in.ClientID = newClientID()
+	}
+	if err := prepare(&in); err != nil {
+		return store.OIDCClient{}, "", err
+	}
+	c := record(in)
 	var secret string
 	if !in.Public {
 		var err error
@@ -82,20 +112,7 @@ func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput)
 	}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		var errs directory.FieldErrors
-		for _, name := range in.AccessRoles {
-			r, err := tx.GetRoleByName(ctx, name)
-			if errors.Is(err, store.ErrNotFound) {
-				errs = append(errs, directory.FieldError{Field: "access_roles", Code: directory.CodeInvalid,
-					Message: fmt.Sprintf("Access rule: there is no role %q.", name)})
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			c.AccessRoles = append(c.AccessRoles, r.Name)
-		}
-		if err := errs.Err(); err != nil {
+		if c.AccessRoles, err = resolveRoles(ctx, tx, in.AccessRoles); err != nil {
 			return err
 		}
 		if c, err = tx.CreateOIDCClient(ctx, c); err != nil {
@@ -107,6 +124,74 @@ func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput)
 		return store.OIDCClient{}, "", err
 	}
 	return c, secret, nil
+}
+
+// Update replaces the settings of client id with in (the client_id never
+// changes). A client made confidential gets a new secret, returned once; a
+// client made public loses its secret; otherwise the secret stays.
+func (s *ClientService) Update(ctx context.Context, actor Actor, id string, in ClientInput) (store.OIDCClient, string, error) {
+	if in.ClientID != "" && in.ClientID != id {
+		return store.OIDCClient{}, "", directory.FieldErrors{{Field: "client_id", Code: directory.CodeImmutable,
+			Message: "Client ID cannot be changed."}}
+	}
+	in.ClientID = id
+	if err := prepare(&in); err != nil {
+		return store.OIDCClient{}, "", err
+	}
+	var c store.OIDCClient
+	var secret string
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		old, err := tx.GetOIDCClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		c = record(in)
+		if c.AccessRoles, err = resolveRoles(ctx, tx, in.AccessRoles); err != nil {
+			return err
+		}
+		switch {
+		case c.Public:
+			c.SecretHash = ""
+		case old.Public:
+			if secret, c.SecretHash, err = NewSecret(); err != nil {
+				return err
+			}
+		default:
+			c.SecretHash = old.SecretHash
+		}
+		if c, err = tx.UpdateOIDCClient(ctx, c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.update", id, NewClientView(old), NewClientView(c)))
+	})
+	if err != nil {
+		return store.OIDCClient{}, "", err
+	}
+	return c, secret, nil
+}
+
+// RotateSecret gives a confidential client a new secret, returned once; the
+// old one stops working at once.
+func (s *ClientService) RotateSecret(ctx context.Context, actor Actor, id string) (string, error) {
+	var secret string
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		c, err := tx.GetOIDCClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Public {
+			return directory.FieldErrors{{Field: "public", Code: directory.CodeNotAllowed,
+				Message: "A public client has no secret to rotate."}}
+		}
+		if secret, c.SecretHash, err = NewSecret(); err != nil {
+			return err
+		}
+		if _, err := tx.UpdateOIDCClient(ctx, c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.secret_rotate", id, nil, nil))
+	})
+	return secret, err
 }
 
 // Get returns one client.

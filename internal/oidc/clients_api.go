@@ -11,7 +11,8 @@ import (
 )
 
 // ClientsAPI serves /api/v1/clients (SPEC §7): list, create (the answer
-// carries client_secret once), read and delete. Authenticate decides who
+// carries client_secret once), read, replace (PUT), delete, and
+// POST /api/v1/clients/{id}/secret for a new secret. Authenticate decides who
 // calls; the REST API wires it to its token check and the client.write
 // permission (§8). Errors are RFC 9457 problem documents.
 type ClientsAPI struct {
@@ -27,7 +28,9 @@ func (a *ClientsAPI) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/clients", a.handle(a.list))
 	mux.Handle("POST /api/v1/clients", a.handle(a.create))
 	mux.Handle("GET /api/v1/clients/{id}", a.handle(a.get))
+	mux.Handle("PUT /api/v1/clients/{id}", a.handle(a.update))
 	mux.Handle("DELETE /api/v1/clients/{id}", a.handle(a.delete))
+	mux.Handle("POST /api/v1/clients/{id}/secret", a.handle(a.rotate))
 }
 
 // ErrForbidden is what Authenticate returns for a caller without the permission.
@@ -90,12 +93,21 @@ type createdClient struct {
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
-func (a *ClientsAPI) create(w http.ResponseWriter, r *http.Request, actor Actor) error {
+// decodeClient reads a client object, refusing unknown fields.
+func decodeClient(w http.ResponseWriter, r *http.Request) (ClientInput, error) {
 	var in ClientInput
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return directory.FieldErrors{{Field: "body", Code: directory.CodeInvalid, Message: "The body is not a valid client object: " + err.Error()}}
+		return in, directory.FieldErrors{{Field: "body", Code: directory.CodeInvalid, Message: "The body is not a valid client object: " + err.Error()}}
+	}
+	return in, nil
+}
+
+func (a *ClientsAPI) create(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	in, err := decodeClient(w, r)
+	if err != nil {
+		return err
 	}
 	c, secret, err := a.Service.Create(r.Context(), actor, in)
 	if err != nil {
@@ -110,6 +122,27 @@ func (a *ClientsAPI) get(w http.ResponseWriter, r *http.Request, _ Actor) error 
 		return err
 	}
 	return writeJSON(w, http.StatusOK, NewClientView(c))
+}
+
+func (a *ClientsAPI) update(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	in, err := decodeClient(w, r)
+	if err != nil {
+		return err
+	}
+	c, secret, err := a.Service.Update(r.Context(), actor, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, createdClient{ClientView: NewClientView(c), ClientSecret: secret})
+}
+
+// rotate answers {"client_secret": …}, the new secret, shown once.
+func (a *ClientsAPI) rotate(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	secret, err := a.Service.RotateSecret(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"client_secret": secret})
 }
 
 func (a *ClientsAPI) delete(w http.ResponseWriter, r *http.Request, actor Actor) error {

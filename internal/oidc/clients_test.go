@@ -150,6 +150,27 @@ func TestClientsAPI(t *testing.T) {
 	if code, m = do("GET", "/api/v1/clients", "admin", ""); code != http.StatusOK || len(m["items"].([]any)) != 2 {
 		t.Fatalf("list: %d %v", code, m)
 	}
+	// replace: new redirect URI, secret kept; the client_id cannot change
+	code, m = do("PUT", "/api/v1/clients/otobo", "admin", `{"name":"OTOBO 11","redirect_uris":["https://itsm2.example/cb"],"itsm":true}`)
+	if code != http.StatusOK || m["name"] != "OTOBO 11" || m["client_secret"] != nil {
+		t.Fatalf("update: %d %v", code, m)
+	}
+	if c, _ := e.db.GetOIDCClient(context.Background(), "otobo"); !secretMatches(c.SecretHash, secret) || c.RedirectURIs[0] != "https://itsm2.example/cb" {
+		t.Fatalf("after update: %+v", c)
+	}
+	if code, m = do("PUT", "/api/v1/clients/otobo", "admin", `{"client_id":"other","name":"x","redirect_uris":["https://x.example/cb"]}`); code != http.StatusUnprocessableEntity {
+		t.Fatalf("client_id change: %d %v", code, m)
+	}
+	if code, _ = do("PUT", "/api/v1/clients/nope", "admin", `{"name":"x","redirect_uris":["https://x.example/cb"]}`); code != http.StatusNotFound {
+		t.Fatalf("update of an unknown client: %d", code)
+	}
+	// a new secret replaces the old one at once
+	code, m = do("POST", "/api/v1/clients/otobo/secret", "admin", "")
+	newSecret, _ := m["client_secret"].(string)
+	if c, _ := e.db.GetOIDCClient(context.Background(), "otobo"); code != http.StatusOK || newSecret == secret ||
+		!secretMatches(c.SecretHash, newSecret) || secretMatches(c.SecretHash, secret) {
+		t.Fatalf("rotate: %d %v", code, m)
+	}
 	if code, _ = do("DELETE", "/api/v1/clients/otobo", "admin", ""); code != http.StatusNoContent {
 		t.Fatalf("delete: %d", code)
 	}
@@ -157,7 +178,37 @@ func TestClientsAPI(t *testing.T) {
 		t.Fatalf("delete again: %d", code)
 	}
 	audit, err := e.db.ListAudit(context.Background(), store.AuditQuery{TargetID: "otobo"})
-	if err != nil || len(audit.Items) != 2 || audit.Items[0].Action != "oidc_client.delete" || audit.Items[1].ActorName != "admin" {
+	if err != nil || len(audit.Items) != 4 || audit.Items[0].Action != "oidc_client.delete" || audit.Items[1].Action != "oidc_client.secret_rotate" ||
+		audit.Items[2].Action != "oidc_client.update" || audit.Items[3].ActorName != "admin" {
 		t.Fatalf("audit: %+v %v", audit.Items, err)
+	}
+}
+
+func TestClientUpdatePublicConfidential(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := ClientInput{ClientID: "spa", Name: "SPA", Public: true, RedirectURIs: []string{"http://localhost:5173/cb"}}
+	if _, secret, err := e.clients.Create(ctx, Actor{}, in); err != nil || secret != "" {
+		t.Fatalf("create public: %q %v", secret, err)
+	}
+	if _, err := e.clients.RotateSecret(ctx, Actor{}, "spa"); err == nil {
+		t.Fatal("a public client got a secret by rotation")
+	}
+	in.Public = false
+	c, secret, err := e.clients.Update(ctx, Actor{}, "spa", in)
+	if err != nil || secret == "" || !secretMatches(c.SecretHash, secret) {
+		t.Fatalf("made confidential: %q %+v %v", secret, c, err)
+	}
+	in.Public = true
+	c, secret, err = e.clients.Update(ctx, Actor{}, "spa", in)
+	if err != nil || secret != "" || c.SecretHash != "" {
+		t.Fatalf("made public again: %q %+v %v", secret, c, err)
+	}
+	in.Name = ""
+	if _, _, err := e.clients.Update(ctx, Actor{}, "spa", in); err == nil {
+		t.Fatal("an invalid update was accepted")
+	}
+	if got, _ := e.db.GetOIDCClient(ctx, "spa"); got.Name != "SPA" {
+		t.Fatalf("a refused update changed the client: %+v", got)
 	}
 }

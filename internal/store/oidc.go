@@ -30,6 +30,9 @@ type OIDCClients interface {
 	GetOIDCClient(ctx context.Context, id string) (OIDCClient, error)
 	// ListOIDCClients returns every client ordered by client_id.
 	ListOIDCClients(ctx context.Context) ([]OIDCClient, error)
+	// UpdateOIDCClient writes every field of c but ID and CreatedAt
+	// (secret hash included) and returns it; ErrNotFound for an unknown client.
+	UpdateOIDCClient(ctx context.Context, c OIDCClient) (OIDCClient, error)
 	// DeleteOIDCClient removes the client with its pending requests, tokens and sign-ins.
 	DeleteOIDCClient(ctx context.Context, id string) error
 }

@@ -79,6 +79,24 @@ func (q *queries) ListOIDCClients(ctx context.Context) ([]store.OIDCClient, erro
 	return scanAll(rows, err, scanOIDCClient)
 }
 
+func (q *queries) UpdateOIDCClient(ctx context.Context, c store.OIDCClient) (store.OIDCClient, error) {
+	now := q.now().UTC().Truncate(time.Microsecond)
+	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes, &c.AccessRoles, &c.Claims} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	err := q.execOne(ctx, `UPDATE oidc_clients SET name = $1, secret_hash = $2, redirect_uris = $3,
+ post_logout_redirect_uris = $4, backchannel_logout_uri = $5, public = $6, grant_types = $7, itsm = $8,
+ access_roles = $9, claims = $10, updated_at = $11 WHERE id = $12`,
+		c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), c.BackchannelLogoutURI,
+		c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now), c.ID)
+	if err != nil {
+		return store.OIDCClient{}, err
+	}
+	return scanOIDCClient(q.wr.QueryRowContext(ctx, `SELECT `+oidcClientCols+` FROM oidc_clients WHERE id = $1`, c.ID))
+}
+
 func (q *queries) DeleteOIDCClient(ctx context.Context, id string) error {
 	return q.execOne(ctx, `DELETE FROM oidc_clients WHERE id = $1`, id)
 }

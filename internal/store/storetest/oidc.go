@@ -47,6 +47,15 @@ func testOIDCClients(t *testing.T, open Factory) {
 	if err != nil || len(list) != 2 || list[0].ID != "a-app" {
 		t.Fatalf("list: %v %v", list, err)
 	}
+	a.Name, a.SecretHash, a.Public, a.RedirectURIs, a.Claims = "Renamed", "", true, []string{"https://new.example/cb"}, nil
+	upd, err := s.UpdateOIDCClient(ctx, a)
+	if err != nil || upd.Name != "Renamed" || upd.SecretHash != "" || !upd.Public || upd.RedirectURIs[0] != "https://new.example/cb" ||
+		len(upd.Claims) != 0 || !upd.CreatedAt.Equal(a.CreatedAt) || upd.ITSM != a.ITSM {
+		t.Fatalf("update: %+v %v", upd, err)
+	}
+	if _, err := s.UpdateOIDCClient(ctx, store.OIDCClient{ID: "nope", Name: "x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update of an unknown client: %v", err)
+	}
 	if err := s.DeleteOIDCClient(ctx, "a-app"); err != nil {
 		t.Fatal(err)
 	}
