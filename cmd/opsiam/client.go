@@ -21,6 +21,8 @@ const clientUsage = `usage: opsiam client COMMAND [flags]
               --access-role ROLE ... (access rule: users need one of them)
               --claims LIST (groups,roles,customer by default; none)
   list      list the clients
+  secret ID give a confidential client a new secret (printed once; the old
+            one stops working)
   delete ID delete a client with its tokens
 
 Repeatable flags may be given several times. The database flags of serve
@@ -33,7 +35,7 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// clientCmd is `opsiam client add|list|delete` (S1: clients registered
+// clientCmd is `opsiam client add|list|secret|delete` (S1: clients registered
 // through the CLI).
 func clientCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var in oidc.ClientInput
@@ -100,6 +102,16 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			}
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, strings.Join(c.RedirectURIs, " "))
 		}
+		return nil
+	case "secret":
+		if len(e.args) != 2 {
+			return fmt.Errorf("client secret: give one client_id")
+		}
+		secret, err := svc.RotateSecret(ctx, actor, e.args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "client_secret: %s\n", secret)
 		return nil
 	case "delete":
 		if len(e.args) != 2 {

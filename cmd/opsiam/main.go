@@ -26,7 +26,7 @@ const usage = `usage: opsiam COMMAND [flags]
 commands:
   serve     run the server (admin console, REST API, sign-in, OpenID Connect)
   migrate   create or upgrade the database schema and the role catalogue, then exit
-  client    add, list or delete OpenID Connect clients (opsiam client -h)
+  client    add, list, re-secret or delete OpenID Connect clients (opsiam client -h)
 
 Every command takes --data-dir DIR and --database DSN (or OPSIAM_DATA_DIR,
 OPSIAM_DATABASE); "opsiam COMMAND -h" lists a command's flags.

@@ -53,6 +53,11 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 	runCLI(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
 	secret1 := addClient(t, dir, "app1")
 	secret2 := addClient(t, dir, "app2", "--itsm")
+	if out := runCLI(t, nil, "client", "secret", "--data-dir", dir, "app1"); !secretRE.MatchString(out) {
+		t.Fatalf("client secret printed:\n%s", out)
+	} else {
+		secret1 = secretRE.FindStringSubmatch(out)[1]
+	}
 	if out := runCLI(t, nil, "client", "list", "--data-dir", dir); !strings.Contains(out, "app1\tApp app1\tconfidential") ||
 		!strings.Contains(out, "app2\tApp app2\tconfidential,itsm") {
 		t.Fatalf("client list:\n%s", out)
