@@ -145,16 +145,18 @@ func (e *testEnv) sign(v string) string {
 	return v + "." + hex.EncodeToString(m.Sum(nil))
 }
 
-// session is the test's SessionReader: a cookie holding a signed user id.
+// session is the test's SessionReader: a cookie holding a signed user id
+// and a random value.
 func (e *testEnv) session(r *http.Request) (directory.UserID, bool, error) {
 	ck, err := r.Cookie("test_session")
 	if err != nil {
 		return "", false, nil
 	}
-	id, _, ok := strings.Cut(ck.Value, ".")
-	if !ok || !hmac.Equal([]byte(e.sign(id)), []byte(ck.Value)) {
+	v, _, ok := strings.Cut(ck.Value, ".")
+	if !ok || !hmac.Equal([]byte(e.sign(v)), []byte(ck.Value)) {
 		return "", false, nil
 	}
+	id, _, _ := strings.Cut(v, ":")
 	return directory.UserID(id), true, nil
 }
 
@@ -188,7 +190,8 @@ func (e *testEnv) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.loggedIn.Add(1)
-	http.SetCookie(w, &http.Cookie{Name: "test_session", Value: e.sign(string(u.ID)), Path: "/", HttpOnly: true})
+	// a new random value per sign-in, as the real session cookie
+	http.SetCookie(w, &http.Cookie{Name: "test_session", Value: e.sign(string(u.ID) + ":" + randomToken()), Path: "/", HttpOnly: true})
 	http.Redirect(w, r, ret, http.StatusFound)
 }
 

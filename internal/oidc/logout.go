@@ -129,6 +129,22 @@ func EndSession(ctx context.Context, tx store.Tx, sid string, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	return endSignIns(ctx, tx, ins, r)
+}
+
+// EndUserSessions ends every sign-in of a user inside tx, as EndSession
+// does for one session: the use cases that disable or delete a user call
+// it in their transaction, so that the applications end their own sessions
+// of the user at once too (U7, A5).
+func EndUserSessions(ctx context.Context, tx store.Tx, user directory.UserID) error {
+	ins, err := tx.EndUserOIDCSignIns(ctx, string(user))
+	if err != nil {
+		return err
+	}
+	return endSignIns(ctx, tx, ins, nil)
+}
+
+func endSignIns(ctx context.Context, tx store.Tx, ins []store.OIDCSignIn, r *http.Request) error {
 	for _, in := range ins {
 		if err := tx.RevokeUserClientTokens(ctx, in.UserID, in.ClientID); err != nil {
 			return err
@@ -147,7 +163,7 @@ func EndSession(ctx context.Context, tx store.Tx, sid string, r *http.Request) e
 		if err != nil || c.BackchannelLogoutURI == "" {
 			continue
 		}
-		payload, _ := json.Marshal(BackchannelPayload{ClientID: in.ClientID, UserID: in.UserID, SessionID: sid})
+		payload, _ := json.Marshal(BackchannelPayload{ClientID: in.ClientID, UserID: in.UserID, SessionID: in.SessionID})
 		if _, err := tx.Enqueue(ctx, store.Event{Topic: provision.TopicOIDCBackchannelLogout,
 			Aggregate: "oidc_client:" + in.ClientID, Payload: payload}); err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/provision"
+	"opsiam/internal/store"
 )
 
 // fakeRP receives back-channel logout tokens; while down it answers 503.
@@ -238,5 +239,60 @@ func TestLogoutWithoutHintAsks(t *testing.T) {
 	}
 	if res := r.Authorize(t, b, "erin", "password of erin", "verifier-0123456789012345678901234567890123", "n"); !res.Prompted {
 		t.Fatal("the confirmed logout left the session")
+	}
+}
+
+// TestEndUserSessions: disabling a user (in its use case's transaction)
+// sends logout tokens to every client the user is signed in to (U7, A5).
+func TestEndUserSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user("gus", "")
+	rp := newFakeRP(t)
+	_, secret, err := e.clients.Create(ctx, Actor{}, ClientInput{ClientID: "app", Name: "App",
+		RedirectURIs: []string{oidctest.RedirectURI("app")}, BackchannelLogoutURI: rp.srv.URL + "/bcl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := oidctest.NewRP(t, e.issuer, "app", secret)
+	for i := 0; i < 2; i++ { // two browsers, two sessions
+		if res := r.Authorize(t, oidctest.Browser(t), "gus", "password of gus", "verifier-0123456789012345678901234567890123", "n"); res.Code == "" {
+			t.Fatalf("sign-in: %+v", res)
+		}
+	}
+	err = e.db.InTx(ctx, func(tx store.Tx) error {
+		u.Enabled = false
+		if _, err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return EndUserSessions(ctx, tx, u.ID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := provision.NewWorker(e.db, provision.Config{}, nil, e.prov.Backchannel(nil))
+	for i := 0; i < 5 && len(rp.received()) < 2; i++ { // events of one client go out in order
+		if _, err := w.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rp.received()
+	if len(got) != 2 {
+		t.Fatalf("%d logout tokens for two sessions", len(got))
+	}
+	sids := map[string]bool{}
+	for _, raw := range got {
+		jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct{ Sub, Sid string }
+		if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c); err != nil || c.Sub != string(u.ID) {
+			t.Fatalf("logout token: %+v %v", c, err)
+		}
+		sids[c.Sid] = true
+	}
+	if len(sids) != 2 {
+		t.Fatalf("both tokens name one session: %v", sids)
 	}
 }

@@ -145,4 +145,6 @@ type OIDCSessions interface {
 	ListOIDCSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
 	// EndOIDCSignIns forgets a session's sign-ins and returns them.
 	EndOIDCSignIns(ctx context.Context, sessionID string) ([]OIDCSignIn, error)
+	// EndUserOIDCSignIns forgets every sign-in of a user and returns them.
+	EndUserOIDCSignIns(ctx context.Context, userID string) ([]OIDCSignIn, error)
 }

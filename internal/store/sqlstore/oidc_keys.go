@@ -83,3 +83,14 @@ func (q *queries) EndOIDCSignIns(ctx context.Context, sessionID string) ([]store
 	})
 	return out, err
 }
+
+func (q *queries) EndUserOIDCSignIns(ctx context.Context, userID string) ([]store.OIDCSignIn, error) {
+	var out []store.OIDCSignIn
+	err := q.inTx(ctx, func(q *queries) error {
+		rows, err := q.wr.QueryContext(ctx, `DELETE FROM oidc_signins WHERE user_id = $1
+ RETURNING session_id, client_id, user_id, created_at`, userID)
+		out, err = scanAll(rows, err, scanSignIn)
+		return err
+	})
+	return out, err
+}

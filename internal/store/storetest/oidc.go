@@ -249,6 +249,16 @@ func testOIDCSignIns(t *testing.T, open Factory) {
 	if err != nil || len(list) != 2 || list[0].ClientID != "a" || list[1].ClientID != "b" || list[0].UserID != "u1" {
 		t.Fatalf("sign-ins: %+v %v", list, err)
 	}
+	if err := s.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: "s3", ClientID: "b", UserID: "u3"}); err != nil {
+		t.Fatal(err)
+	}
+	byUser, err := s.EndUserOIDCSignIns(ctx, "u3")
+	if err != nil || len(byUser) != 1 || byUser[0].SessionID != "s3" {
+		t.Fatalf("end by user: %+v %v", byUser, err)
+	}
+	if list, _ := s.ListOIDCSignIns(ctx, "s2"); len(list) != 1 {
+		t.Fatalf("ending the user's other sessions took s2: %+v", list)
+	}
 	ended, err := s.EndOIDCSignIns(ctx, "s1")
 	if err != nil || len(ended) != 2 {
 		t.Fatalf("end: %+v %v", ended, err)
