@@ -182,3 +182,46 @@ func verifyAccessToken(t *testing.T, issuer, raw string) map[string]any {
 	}
 	return m
 }
+
+// TestDiscovery checks the discovery document relying parties configure
+// themselves from (S1).
+func TestDiscovery(t *testing.T) {
+	e := newEnv(t)
+	resp, err := http.Get(e.issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	has := func(key, want string) bool {
+		list, _ := d[key].([]any)
+		for _, v := range list {
+			if v == want {
+				return true
+			}
+		}
+		return false
+	}
+	if d["issuer"] != e.issuer || d["jwks_uri"] != e.issuer+"/keys" || d["end_session_endpoint"] != e.issuer+"/end_session" ||
+		d["userinfo_endpoint"] != e.issuer+"/userinfo" || d["backchannel_logout_supported"] != true ||
+		d["backchannel_logout_session_supported"] != true {
+		t.Fatalf("discovery: %v", d)
+	}
+	for key, want := range map[string]string{
+		"code_challenge_methods_supported":      "S256",
+		"id_token_signing_alg_values_supported": "RS256",
+		"grant_types_supported":                 "refresh_token",
+		"claims_supported":                      ClaimITSMRole,
+		"response_types_supported":              "code",
+	} {
+		if !has(key, want) {
+			t.Errorf("discovery %s lacks %s: %v", key, want, d[key])
+		}
+	}
+	if !has("grant_types_supported", "client_credentials") {
+		t.Errorf("client_credentials not offered: %v", d["grant_types_supported"])
+	}
+}
