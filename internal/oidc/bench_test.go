@@ -154,8 +154,12 @@ func BenchmarkTokenRefresh(b *testing.B) {
 // machine touches all three alike, and reports them with the ratios of
 // acceptance 6 (token requests per raw signature, aim 0.5 or better). Run
 // it with a fixed number of rounds: -bench TokenRatio -benchtime 10x -cpu 2.
-func BenchmarkTokenRatio(b *testing.B) {
-	e := newEnv(b)
+func BenchmarkTokenRatio(b *testing.B) { benchTokenRatio(b, newEnv(b)) }
+
+// BenchmarkTokenRatioPostgres is the same on PostgreSQL (scale-out).
+func BenchmarkTokenRatioPostgres(b *testing.B) { benchTokenRatio(b, newEnvOn(b, openDB(b, true), 1)) }
+
+func benchTokenRatio(b *testing.B, e *testEnv) {
 	u := e.user("alice", "acme", directory.RoleNameManager)
 	_, appSecret := e.client("app", false)
 	_, svcSecret := e.client("svc", false, GrantClientCredentials)
