@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"opsiam/internal/health"
-	"opsiam/internal/provision"
 )
 
-// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
-// drains open requests for up to 15 seconds.
+// serve runs the HTTP server and the outbox worker until ctx is cancelled
+// (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
+// worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
@@ -42,22 +42,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	sign.Pages.Mount(mux)
-	// sign.Pages.SessionUser goes to the REST API.
-	go purgeSessions(ctx, sign.Auth, e.log)
-	prov, err := buildOIDC(ctx, e, issuer, sign, mux)
+
+	idp, err := buildOIDC(ctx, e, issuer, sign, mux)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	workCtx, stopWork := context.WithCancel(context.Background())
-	defer stopWork()
-	worker := provision.NewWorker(e.db, provision.Config{}, e.log, sign.MailTarget, prov.Backchannel(nil))
-	go func() { _ = worker.Run(workCtx) }()
-	go prov.Run(workCtx)
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	prov, err := startProvisioning(workerCtx, e, sign.MailTarget, idp.Backchannel(nil))
+	if err != nil {
+		stopWorker()
+		ln.Close()
+		return err
+	}
+	// Stop the worker and let it record its deliveries in flight before the
+	// database closes.
+	defer func() { stopWorker(); prov.wait() }()
+
+	// Changes made by the sign-in service (user.updated events) nudge the worker.
+	sign.Auth.Store = prov.store
+	// Logouts (back-channel logout events) nudge it too; keys rotate and
+	// expired grants are purged every minute.
+	idp.SetStore(prov.store)
+	go idp.Run(workerCtx)
+	sign.Pages.Mount(mux)
+	// sign.Pages.SessionUser is the REST API's cookie credential.
+	go purgeSessions(ctx, sign.Auth, e.log)
 
 	srv := &http.Server{
-		Handler:           platformLogout(loopbackOnly(mux), prov, sign.Pages, e.log),
+		Handler:           platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

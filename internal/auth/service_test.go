@@ -144,6 +144,15 @@ func TestLockout(t *testing.T) {
 		if len(page.Items) != 1 {
 			t.Fatalf("%d user.lock audit records, want 1", len(page.Items))
 		}
+		for action, want := range map[string]int{"auth.sign_in_failed": 6, "user.unlock": 1, "auth.sign_in": 1} {
+			page, _ := f.st.ListAudit(ctx, store.AuditQuery{TargetID: string(u.ID), Action: action})
+			if len(page.Items) != want {
+				t.Fatalf("%d %s audit records, want %d", len(page.Items), action, want)
+			}
+			if action == "auth.sign_in" && (page.Items[0].Source != "192.0.2.1" || page.Items[0].ActorID != string(u.ID)) {
+				t.Fatalf("sign-in record %+v", page.Items[0])
+			}
+		}
 	})
 }
 

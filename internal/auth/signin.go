@@ -15,19 +15,16 @@ import (
 // one argon2id verification and all return ErrInvalidCredentials (A3).
 // A lock stops password sign-in only.
 func (s *Service) SignIn(ctx context.Context, login, password string, src Source) (token string, sess store.Session, err error) {
-	u, err := s.Store.GetUserByLogin(ctx, login)
-	known := err == nil
+	// One query finds the user (or nobody) with its hash and OTP state, so
+	// an unknown user costs the same statements as a known one.
+	rec, err := s.Store.LoadSignIn(ctx, login)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", sess, err
 	}
-	// An unknown user costs the same statements: a hash lookup that finds
-	// nothing, and below the same verification and failure transaction.
-	hash := s.dummy // also for a user who never set a password
-	h, err := s.Store.PasswordHash(ctx, u.ID)
-	if err == nil && known {
-		hash = h
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", sess, err
+	u := rec.User
+	hash := rec.PasswordHash
+	if hash == "" { // unknown user, or no password set yet
+		hash = s.dummy
 	}
 	ok, rehash, err := s.Hasher.Verify(hash, password)
 	if err != nil {
@@ -39,10 +36,6 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	if !ok || !u.Enabled || u.Locked {
 		return "", sess, s.failed(ctx, u, src, "password")
 	}
-	stage, err := s.nextStage(ctx, u)
-	if err != nil {
-		return "", sess, err
-	}
 	if rehash {
 		if h, err := s.Hasher.Hash(password); err == nil {
 			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {
@@ -50,24 +43,13 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 			}
 		}
 	}
-	if stage == store.StageFull {
-		return s.finish(ctx, u, "", src)
-	}
-	return s.startSession(ctx, u.ID, stage)
-}
-
-// nextStage tells what a user whose password was right must do next.
-func (s *Service) nextStage(ctx context.Context, u directory.User) (string, error) {
-	st, err := s.Store.OTP(ctx, u.ID)
 	switch {
-	case err == nil && st.Secret != "":
-		return store.StageOTP, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return "", err
+	case rec.HasOTP:
+		return s.startSession(ctx, u.ID, store.StageOTP)
 	case u.OTPRequired:
-		return store.StageEnrol, nil
+		return s.startSession(ctx, u.ID, store.StageEnrol)
 	}
-	return store.StageFull, nil
+	return s.finish(ctx, u, "", src)
 }
 
 // failed counts a failure (A3) and records it in the audit log, then

@@ -30,12 +30,13 @@ func (Secret) String() string { return "[redacted]" }
 // Config is the configuration of `opsiam serve` and of the CLI commands
 // that open the same database.
 type Config struct {
-	Addr          string // listen address, HOST:PORT
-	DataDir       string // where the SQLite file and other local state live
-	Database      string // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
-	Issuer        string // public URL of the server; default http://Addr
-	AdminPassword Secret // password of the reserved admin user on first start
-	LogLevel      string // debug, info, warn, error
+	Addr          string    // listen address, HOST:PORT
+	DataDir       string    // where the SQLite file and other local state live
+	Database      string    // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
+	Issuer        string    // public URL of the server; default http://Addr
+	AdminPassword Secret    // password of the reserved admin user on first start
+	LogLevel      string    // debug, info, warn, error
+	Provision     Provision // outbox worker and GitLab target (P1, P2)
 	SMTP          SMTPConfig
 	Auth          AuthConfig
 
@@ -106,14 +107,18 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
 	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
 	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
+	envErrs = append(envErrs, c.Provision.flags(getenv, fs)...)
 	authFlags(fs, &c, getenv, &envErrs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
+	if len(envErrs) > 0 {
+		return c, fs.Args(), errors.Join(append(envErrs, c.Validate())...)
+	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Addr
 	}
-	return c, fs.Args(), errors.Join(errors.Join(envErrs...), c.Validate())
+	return c, fs.Args(), c.Validate()
 }
 
 // Validate names every bad field at once.
@@ -134,6 +139,7 @@ func (c Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Provision.validate()...)
 	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }

@@ -171,9 +171,7 @@ func NormalizeCustomer(c *Customer) {
 // checked by CheckCustomerChoice and CheckCustomer.
 func ValidateUser(u User) FieldErrors {
 	var errs FieldErrors
-	textRule{field: "username", label: "User name", required: true, max: MaxUsernameLen,
-		allowed: isUsernameRune, allowedDesc: "letters A-Z and a-z, digits and . _ - @",
-		first: isASCIIAlnum, firstDesc: "a letter or a digit"}.check(&errs, u.Username)
+	usernameRule("username", "User name").check(&errs, u.Username)
 	checkEmail(&errs, "email", "Mail address", u.Email, true)
 	textRule{field: "first_name", label: "First name", required: true, max: MaxPersonNameLen, trimmed: true}.check(&errs, u.FirstName)
 	textRule{field: "last_name", label: "Last name", required: true, max: MaxPersonNameLen, trimmed: true}.check(&errs, u.LastName)
@@ -189,6 +187,14 @@ func ValidateUser(u User) FieldErrors {
 		allowedDesc: "printable characters and line breaks"}.check(&errs, u.Note)
 	checkTimezone(&errs, u.Timezone)
 	return errs
+}
+
+// usernameRule is the user name rule of §8 for field, also applied to the
+// new user name of a renamed tombstone (D2).
+func usernameRule(field, label string) textRule {
+	return textRule{field: field, label: label, required: true, max: MaxUsernameLen,
+		allowed: isUsernameRune, allowedDesc: "letters A-Z and a-z, digits and . _ - @",
+		first: isASCIIAlnum, firstDesc: "a letter or a digit"}
 }
 
 // checkEmail applies the mail address rule of §8: an addr-spec (no display

@@ -187,3 +187,11 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 func (p *Provider) Backchannel(hc *http.Client) *Backchannel {
 	return &Backchannel{Issuer: p.cfg.Issuer, Keys: p.keys, Clients: p.cfg.Store, HTTP: hc, Now: p.cfg.Now}
 }
+
+// SetStore replaces the store the provider writes through, such as the
+// outbox worker's nudging store (provision.NudgeOnCommit), so that the
+// back-channel logouts of a logout leave at once. Call it before serving.
+func (p *Provider) SetStore(st store.Store) {
+	p.cfg.Store = st
+	p.storage.Store = st
+}

@@ -93,7 +93,7 @@ func ParseDeliveryID(id string) (k store.DeliveryKey, ok bool) {
 	for i := 0; i < len(id); i++ {
 		if id[i] == ':' {
 			seq, err := strconv.ParseInt(id[:i], 10, 64)
-			if err != nil || seq <= 0 || i == len(id)-1 {
+			if err != nil || seq <= 0 || i == len(id)-1 || strconv.FormatInt(seq, 10) != id[:i] {
 				return k, false
 			}
 			return store.DeliveryKey{Seq: seq, Target: id[i+1:]}, true

@@ -40,4 +40,15 @@ const (
 	// TopicOIDCBackchannelLogout asks for a back-channel logout token to one
 	// client (A5): {"client_id","user_id","session_id"}.
 	TopicOIDCBackchannelLogout = "oidc.backchannel_logout"
+
+	// TopicTombstoneTakenOver tells the ITSM app (P3) that a new user took
+	// over a deleted user's records (D2): move the records of itsm_link to
+	// user_id, whose user name and mail they now show.
+	// {"tombstone_id","itsm_link","user_id","username","email","previous_username","previous_email"}
+	TopicTombstoneTakenOver = "itsm.tombstone_taken_over"
+	// TopicTombstoneRenamed tells the ITSM app (P3) that a deleted user was
+	// renamed to free its user name or mail (D2): rewrite the records of
+	// itsm_link from previous_username/previous_email to username/email.
+	// {"tombstone_id","itsm_link","username","email","previous_username","previous_email"}
+	TopicTombstoneRenamed = "itsm.tombstone_renamed"
 )

@@ -30,9 +30,13 @@ type Config struct {
 	Timeout     time.Duration // one delivery's time limit; default Lease/2
 	Batch       int           // deliveries per claim; default 256
 	Concurrency int           // deliveries in flight; default 32
+	Chain       int           // events of one aggregate delivered in a row per round; default 64
 	MaxAttempts int           // attempts before a delivery is dead; default 10
 	BackoffBase time.Duration // delay after the first failure; default 1s
 	BackoffMax  time.Duration // longest delay; default 1h
+	// Retention: finished events older than this are deleted, checked
+	// hourly; default 7 days.
+	Retention time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -46,6 +50,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Timeout, c.Lease/2)
 	def(&c.BackoffBase, time.Second)
 	def(&c.BackoffMax, time.Hour)
+	def(&c.Retention, 7*24*time.Hour)
 	if c.Timeout > c.Lease {
 		c.Timeout = c.Lease
 	}
@@ -54,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
+	}
+	if c.Chain <= 0 {
+		c.Chain = 64
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 10
@@ -81,8 +89,9 @@ type Worker struct {
 	// Rand returns a number in [0, n) for the back-off jitter.
 	Rand func(n int64) int64
 
-	cfg   Config
-	nudge chan struct{}
+	cfg       Config
+	nudge     chan struct{}
+	lastPurge time.Time
 }
 
 // NewWorker builds a worker over s for the given fixed targets.
@@ -125,6 +134,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			w.Log.Error("outbox round failed", "worker", w.cfg.Name, "err", err)
 		}
+		if now := w.Now(); !busy && now.Sub(w.lastPurge) >= time.Hour {
+			w.lastPurge = now
+			if n, err := w.Purge(ctx); err != nil {
+				w.Log.Error("outbox purge failed", "err", err)
+			} else if n > 0 {
+				w.Log.Info("outbox purged", "events", n)
+			}
+		}
 		wait := w.cfg.Poll
 		if busy && err == nil {
 			wait = 0
@@ -139,8 +156,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
+// Purge deletes finished events older than the retention and their
+// deliveries; pending and dead ones stay.
+func (w *Worker) Purge(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := w.Store.PurgeOutbox(ctx, w.Now().Add(-w.cfg.Retention), 1000)
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // Round does one pass: fan out new events, claim, deliver and settle. It
-// reports whether there may be more work right away (a full batch).
+// reports whether there may be more work right away: something was claimed,
+// or a full batch of events was fanned out.
 func (w *Worker) Round(ctx context.Context) (busy bool, err error) {
 	targets, err := w.targets(ctx)
 	if err != nil {
@@ -172,12 +204,17 @@ func (w *Worker) Round(ctx context.Context) (busy bool, err error) {
 	for _, t := range targets {
 		byName[t.Name()] = t
 	}
-	settles := w.deliverAll(ctx, claimed, byName)
+	// Few heads means the backlog sits in few queues: go along them.
+	chain := 1
+	if len(claimed) < w.cfg.Batch/2 {
+		chain = w.cfg.Chain
+	}
+	settles := w.deliverAll(ctx, claimed, byName, chain)
 	// Record outcomes even when ctx was cancelled meanwhile (drain).
 	if _, err := w.Store.SettleDeliveries(context.WithoutCancel(ctx), settles); err != nil {
 		return false, fmt.Errorf("settle: %w", err)
 	}
-	return fanned == w.cfg.Batch || len(claimed) == w.cfg.Batch, nil
+	return true, nil // something was claimed: more may be due behind it
 }
 
 // targets gathers fixed and database targets. If a source fails, the round
@@ -196,8 +233,11 @@ func (w *Worker) targets(ctx context.Context) ([]Target, error) {
 
 // deliverAll delivers claimed deliveries, Concurrency at a time. Claimed
 // deliveries belong to different (aggregate, target) pairs, so they may go
-// in parallel without breaking order.
-func (w *Worker) deliverAll(ctx context.Context, claimed []store.Delivery, byName map[string]Target) []store.Settle {
+// in parallel without breaking order. After a success, the worker settles
+// it and claims the next event of the same aggregate and target (ClaimNext),
+// up to chain in a row, so a long queue of one group does not wait a round
+// per event. It returns the outcomes still to record.
+func (w *Worker) deliverAll(ctx context.Context, claimed []store.Delivery, byName map[string]Target, chain int) []store.Settle {
 	settles := make([]store.Settle, len(claimed))
 	sem := make(chan struct{}, w.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -206,11 +246,39 @@ func (w *Worker) deliverAll(ctx context.Context, claimed []store.Delivery, byNam
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			settles[i] = w.deliverOne(ctx, d, byName[d.Target])
+			settles[i] = w.chain(ctx, d, byName, chain)
 		}()
 	}
 	wg.Wait()
-	return settles
+	out := settles[:0]
+	for _, s := range settles {
+		if s.Delivery.Target != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// chain delivers d and then, while deliveries succeed, the following
+// events of its aggregate and target. It returns the last outcome, to be
+// recorded with the round's batch, or a zero Settle if nothing is left.
+func (w *Worker) chain(ctx context.Context, d store.Delivery, byName map[string]Target, max int) store.Settle {
+	bg := context.WithoutCancel(ctx)
+	for step := 1; ; step++ {
+		s := w.deliverOne(ctx, d, byName[d.Target])
+		if s.Err != "" || step >= max || ctx.Err() != nil {
+			return s
+		}
+		now := w.Now()
+		next, ok, err := w.Store.ClaimNext(bg, store.Claim{Worker: w.cfg.Name, Now: now, LeaseUntil: now.Add(w.cfg.Lease)}, s)
+		if err != nil {
+			return s // recorded with the batch
+		}
+		if !ok {
+			return store.Settle{} // recorded (or the claim was lost); nothing follows now
+		}
+		d = next
+	}
 }
 
 // deliverOne hands d to t and says how to settle it. The delivery's time

@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -244,18 +245,16 @@ func TestWorkerUnknownTargetIsRetried(t *testing.T) {
 	db := openSQLite(t)
 	c := newClock()
 	e := enqueue(t, db, "group.created", "group:a")
-	w1 := newWorker(db, c, provision.Config{}, &recorder{name: "gitlab", prefix: "group.", block: make(chan struct{})})
-	// w1 fans out only; a worker without the target claims and must not drop it.
+	// Another replica fanned the event out to "gitlab"; this worker has no such target.
 	if _, err := db.FanOut(context.Background(), 10, func(store.Event) []string { return []string{"gitlab"} }, c.Now()); err != nil {
 		t.Fatal(err)
 	}
-	w2 := newWorker(db, c, provision.Config{}, &recorder{name: "mail", prefix: "mail."})
-	rounds(t, w2, 1)
+	w := newWorker(db, c, provision.Config{}, &recorder{name: "mail", prefix: "mail."})
+	rounds(t, w, 1)
 	d, err := db.GetDelivery(context.Background(), store.DeliveryKey{Seq: e.Seq, Target: "gitlab"})
-	if err != nil || d.State != store.DeliveryPending || !strings.Contains(d.LastError, "no target") {
+	if err != nil || d.State != store.DeliveryPending || d.Attempts != 1 || !strings.Contains(d.LastError, "no target") {
 		t.Fatalf("%+v %v", d, err)
 	}
-	_ = w1
 }
 
 func TestWorkerRunNudgeAndDrain(t *testing.T) {
@@ -306,5 +305,103 @@ func TestDeliveryID(t *testing.T) {
 		if _, ok := provision.ParseDeliveryID(bad); ok {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+func TestWorkerPurge(t *testing.T) {
+	db := openSQLite(t)
+	c := newClock()
+	enqueue(t, db, "group.created", "group:a")
+	w := newWorker(db, c, provision.Config{Retention: time.Hour}, &recorder{name: "gitlab", prefix: "group."})
+	rounds(t, w, 1)
+	// Events carry the store's clock (now); purge as if two hours passed.
+	w.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	n, err := w.Purge(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if c, _ := db.CountDeliveries(context.Background()); len(c) != 0 {
+		t.Fatalf("deliveries left: %v", c)
+	}
+}
+
+func TestOutboxDiscardLetsTheQueueGoOn(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	c := newClock()
+	bad := enqueue(t, db, "group.created", "group:a")
+	enqueue(t, db, "group.member_added", "group:a")
+	target := &recorder{name: "gitlab", prefix: "group.", failures: map[string]int{bad.ID: 1},
+		fail: fmt.Errorf("clash: %w", provision.ErrPermanent)}
+	w := newWorker(db, c, provision.Config{}, target)
+	rounds(t, w, 2)
+	svc := &provision.Outbox{Store: db, Now: c.Now}
+	k := store.DeliveryKey{Seq: bad.Seq, Target: "gitlab"}
+	if err := svc.Replay(ctx, provision.Actor{}, store.DeliveryKey{Seq: 999, Target: "gitlab"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("replay of nothing: %v", err)
+	}
+	if err := svc.Discard(ctx, provision.Actor{Name: "admin"}, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Discard(ctx, provision.Actor{Name: "admin"}, k); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("discard twice: %v", err)
+	}
+	rounds(t, w, 2)
+	if got := strings.Join(target.topics(), " "); got != "group.member_added" {
+		t.Fatalf("after discard: %s", got)
+	}
+	counts, err := svc.Counts(ctx)
+	if err != nil || counts[store.DeliveryDiscarded] != 1 || counts[store.DeliveryDone] != 1 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+}
+
+func FuzzParseDeliveryID(f *testing.F) {
+	f.Add("42:webhook:01ab")
+	f.Add(":")
+	f.Fuzz(func(t *testing.T, id string) {
+		k, ok := provision.ParseDeliveryID(id)
+		if ok && provision.DeliveryID(k) != id {
+			t.Fatalf("%q parsed to %+v, printed back as %q", id, k, provision.DeliveryID(k))
+		}
+	})
+}
+
+func TestNudgeOnCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	nudges := 0
+	s := provision.NudgeOnCommit(db, func() { nudges++ })
+	if err := s.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Enqueue(ctx, store.Event{Topic: "user.created", Aggregate: "user:1"})
+		return err
+	}); err != nil || nudges != 1 {
+		t.Fatalf("commit with an event: %d nudges, %v", nudges, err)
+	}
+	boom := errors.New("boom")
+	_ = s.InTx(ctx, func(tx store.Tx) error {
+		_, _ = tx.Enqueue(ctx, store.Event{Topic: "user.created", Aggregate: "user:1"})
+		return boom
+	})
+	_ = s.InTx(ctx, func(tx store.Tx) error { _, err := tx.ListWebhooks(ctx); return err })
+	if nudges != 1 {
+		t.Fatalf("rollback or no event nudged: %d", nudges)
+	}
+	if _, err := s.Enqueue(ctx, store.Event{Topic: "x", Aggregate: "y"}); err != nil || nudges != 2 {
+		t.Fatalf("enqueue outside a transaction: %d nudges, %v", nudges, err)
+	}
+}
+
+func TestDeliveryView(t *testing.T) {
+	d := store.Delivery{Event: store.Event{Seq: 7, ID: "ev", Topic: "group.created", Aggregate: "group:1",
+		Payload: []byte(`{"name":"ops"}`)}, Target: "gitlab", State: store.DeliveryDead, Attempts: 3, LastError: "boom"}
+	b, err := json.Marshal(provision.View(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"7:gitlab","event_id":"ev","topic":"group.created","aggregate":"group:1","target":"gitlab","state":"dead",` +
+		`"attempts":3,"last_error":"boom","payload":{"name":"ops"},"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z"}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
 	}
 }

@@ -3,6 +3,7 @@ package signin
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"opsiam/internal/auth"
@@ -84,4 +85,25 @@ func (h *Handler) getDevMail(w http.ResponseWriter, r *http.Request, v *view) er
 	v.Mails = h.cfg.DevMail.List()
 	h.render(w, http.StatusOK, "devmail", v)
 	return nil
+}
+
+// textPart is a piece of a mail body: plain text or a link.
+type textPart struct {
+	Text string
+	Link bool
+}
+
+// linkRE finds the links in a mail body.
+var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// MailParts splits a dev-mailbox mail into text and clickable links; the
+// template escapes both, and html/template checks the link URLs.
+func (v *view) MailParts(text string) []textPart {
+	var out []textPart
+	last := 0
+	for _, m := range linkRE.FindAllStringIndex(text, -1) {
+		out = append(out, textPart{Text: text[last:m[0]]}, textPart{Text: text[m[0]:m[1]], Link: true})
+		last = m[1]
+	}
+	return append(out, textPart{Text: text[last:]})
 }

@@ -176,7 +176,12 @@ func TestVerificationLinkSetsVerified(t *testing.T) {
 
 func TestDevMailPage(t *testing.T) {
 	s := newServer(t, nil)
-	s.box.Send(context.Background(), mail.Message{To: "z@example.test", Subject: "Hello <b>", Text: "line"})
+	s.box.Send(context.Background(), mail.Message{To: "z@example.test", Subject: "Hello <b>",
+		Text: "line <i>\nhttp://id.example.test/password/setup?token=a_b-c\njavascript:alert(1)"})
 	_, body := newBrowser(t, s.URL).get("/dev/mail")
-	mustContain(t, body, "z@example.test", "Hello &lt;b&gt;")
+	mustContain(t, body, "z@example.test", "Hello &lt;b&gt;", "line &lt;i&gt;",
+		`<a href="http://id.example.test/password/setup?token=a_b-c">`)
+	if strings.Contains(body, `href="javascript`) {
+		t.Fatal("a javascript: URL became a link")
+	}
 }

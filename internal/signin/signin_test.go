@@ -261,3 +261,20 @@ func TestRedirectsStayLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestJapaneseFieldErrors(t *testing.T) {
+	s := newServer(t, nil)
+	s.user(t, "mika", pw, false)
+	b := newBrowser(t, s.URL)
+	b.lang = "ja"
+	b.signIn("mika", pw)
+	code, body := b.post("/account/password", url.Values{"current_password": {pw}, "password": {"mika"}, "confirm": {"mikb"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", code)
+	}
+	mustContain(t, body, "パスワードがポリシーを満たしていません。", "新しいパスワードと確認用のパスワードが一致しません。")
+	_, body = newBrowser(t, s.URL).signIn("mika", "wrong password")
+	if !strings.Contains(body, "The user name, password or code is wrong") {
+		t.Fatal("English failure text missing for an English browser")
+	}
+}

@@ -86,6 +86,13 @@ type Deliveries interface {
 	// counting an attempt on each, in event order. Deliveries claimed by a
 	// worker whose lease ran out are claimed again.
 	ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error)
+	// ClaimNext records done (a success) and, in the same transaction,
+	// leases the delivery that follows done's (same target and aggregate,
+	// the next event) if it may go now, under the rules of ClaimDeliveries.
+	// It lets a worker go along one queue without waiting for its next
+	// round. found is false if there is none, or if done no longer
+	// belonged to its claim (then nothing is recorded either).
+	ClaimNext(ctx context.Context, c Claim, done Settle) (next Delivery, found bool, err error)
 	// SettleDeliveries records outcomes of claimed deliveries in one
 	// transaction and returns how many still belonged to their claim.
 	SettleDeliveries(ctx context.Context, s []Settle) (int, error)
@@ -102,6 +109,10 @@ type Deliveries interface {
 	DiscardDelivery(ctx context.Context, k DeliveryKey, now time.Time) error
 	// CountDeliveries counts deliveries per state (for metrics and the console).
 	CountDeliveries(ctx context.Context) (map[DeliveryState]int, error)
+	// PurgeOutbox deletes up to limit events created before the given time
+	// whose deliveries are all done or discarded, with their deliveries, and
+	// returns how many events it deleted. Pending and dead ones stay.
+	PurgeOutbox(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // WebhookEndpoint is a receiver of signed webhooks (P3).

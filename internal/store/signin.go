@@ -22,10 +22,21 @@ type LockState struct {
 	JustLocked  bool      // this failure locked the account
 }
 
+// SignInRecord is what a password sign-in needs, read in one round trip.
+type SignInRecord struct {
+	User         directory.User
+	PasswordHash string // empty: no password set yet
+	HasOTP       bool   // a confirmed TOTP secret exists
+}
+
 // SignInState keeps the counters of A3 and A7. Every method counts and
 // compares in one atomic statement, so parallel attempts and several
 // replicas cannot slip past a limit (a read-then-write counter could).
 type SignInState interface {
+	// LoadSignIn finds the user whose user name, or else whose mail
+	// address, is login (ignoring case, A1), with its password hash and OTP
+	// state, in one query. ErrNotFound when there is none.
+	LoadSignIn(ctx context.Context, login string) (SignInRecord, error)
 	// RecordSignInFailure counts one failed sign-in of u at now under p and
 	// locks u when the count reaches p.MaxFailures within p.Window. While u
 	// is locked the lock does not move. Unknown u: ErrNotFound.

@@ -113,12 +113,13 @@ type Tx interface {
 	OIDCGrants
 	SigningKeys
 	OIDCSessions
-	Deliveries
-	Webhooks
 	SignInState
 	OTPSecrets
 	Sessions
 	MailLinks
+	Tombstones
+	Deliveries
+	Webhooks
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

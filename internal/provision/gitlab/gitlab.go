@@ -183,7 +183,7 @@ func (t *Target) userID(ctx context.Context, username string) (int64, error) {
 }
 
 // addMember adds the user with the default access level. "Member already
-// exists" (409) is success. A user without a GitLab account is skipped:
+// exists" (409) is success; a group missing in GitLab is created first. A user without a GitLab account is skipped:
 // not every platform user uses GitLab, and the members tab shows them as
 // "No Access".
 func (t *Target) addMember(ctx context.Context, group, username string) error {
@@ -191,13 +191,28 @@ func (t *Target) addMember(ctx context.Context, group, username string) error {
 	if err != nil || id == 0 {
 		return err
 	}
-	_, _, err = t.c.GroupMembers.AddGroupMember(Path(group), &gl.AddGroupMemberOptions{
-		UserID: gl.Ptr(id), AccessLevel: gl.Ptr(t.level),
-	}, gl.WithContext(ctx))
-	if err == nil || status(err) == http.StatusConflict {
-		return nil
+	add := func() error {
+		_, _, err := t.c.GroupMembers.AddGroupMember(Path(group), &gl.AddGroupMemberOptions{
+			UserID: gl.Ptr(id), AccessLevel: gl.Ptr(t.level),
+		}, gl.WithContext(ctx))
+		if err == nil || status(err) == http.StatusConflict {
+			return nil
+		}
+		return err
 	}
-	return classify(fmt.Errorf("gitlab: add %s to %s: %w", username, Path(group), err))
+	err = add()
+	if errors.Is(err, gl.ErrNotFound) {
+		// The group is missing in GitLab (made before GitLab was switched
+		// on, or deleted there): create it, then add once more.
+		if gerr := t.ensureGroup(ctx, group); gerr != nil {
+			return gerr
+		}
+		err = add()
+	}
+	if err != nil {
+		return classify(fmt.Errorf("gitlab: add %s to %s: %w", username, Path(group), err))
+	}
+	return nil
 }
 
 // removeMember removes the user; a member, user or group already gone is success.

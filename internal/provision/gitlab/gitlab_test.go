@@ -98,6 +98,18 @@ func TestGroupsAndMembersIdempotent(t *testing.T) {
 	}
 }
 
+func TestMemberOfAGroupMissingInGitLab(t *testing.T) {
+	fake, target := setup(t)
+	fake.AddUser("alice")
+	deliver(t, target, added("Made Before GitLab", "alice"))
+	if got := changes(fake); got != "group_created made-before-gitlab ; member_added made-before-gitlab alice" {
+		t.Fatalf("changes: %s", got)
+	}
+	if names := fake.GroupNames(); len(names) != 1 || names[0] != "Made Before GitLab" {
+		t.Fatalf("groups: %v", names)
+	}
+}
+
 func TestPathClashIsPermanent(t *testing.T) {
 	fake, target := setup(t)
 	deliver(t, target, created("ops team"))

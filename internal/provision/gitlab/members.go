@@ -32,13 +32,14 @@ func AccessName(level int) string {
 }
 
 // Member is one row of a group's Git members tab (G2, P2).
+// Its JSON form serves the API (snake_case, SPEC §7).
 type Member struct {
-	Username    string
-	Name        string // display name in GitLab; empty if not a GitLab member
-	AccessLevel int    // 0: no access
-	Role        string // "Developer", …, "No Access"
-	InOpsiam    bool   // a member of the opsiam group
-	InGitLab    bool   // a member of the GitLab group
+	Username    string `json:"username"`
+	Name        string `json:"name"`         // display name in GitLab; empty if not a GitLab member
+	AccessLevel int    `json:"access_level"` // 0: no access
+	Role        string `json:"role"`         // "Developer", …, "No Access"
+	InOpsiam    bool   `json:"in_opsiam"`    // a member of the opsiam group
+	InGitLab    bool   `json:"in_gitlab"`    // a member of the GitLab group
 }
 
 // Members lists the Git members of an opsiam group (G2): every member of

@@ -262,3 +262,15 @@ func TestWorkerDeliversSignedWebhooks(t *testing.T) {
 		})
 	}
 }
+
+func TestViewShowsTheSecretOnlyWhenAsked(t *testing.T) {
+	w := store.WebhookEndpoint{ID: "1", URL: "https://x.example", Secret: "whsec_abc", EventTypes: []string{"*"}}
+	b, _ := json.Marshal(webhook.View(w, false))
+	if strings.Contains(string(b), "whsec_") || !strings.Contains(string(b), `"event_types":["*"]`) {
+		t.Fatalf("read view: %s", b)
+	}
+	b, _ = json.Marshal(webhook.View(w, true))
+	if !strings.Contains(string(b), `"secret":"whsec_abc"`) {
+		t.Fatalf("create view: %s", b)
+	}
+}

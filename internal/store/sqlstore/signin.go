@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -10,6 +11,33 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
 )
+
+// LoadSignIn reads user, hash and OTP state in one statement; a user-name
+// match wins over another user's mail address.
+func (q *queries) LoadSignIn(ctx context.Context, login string) (store.SignInRecord, error) {
+	var rec store.SignInRecord
+	var hash, secret sql.NullString
+	row := q.rd.QueryRowContext(ctx, `SELECT `+userCols+`, p.hash, o.secret FROM users u
+ LEFT JOIN user_passwords p ON p.user_id = u.id LEFT JOIN user_otp o ON o.user_id = u.id
+ WHERE u.username_key = $1 OR u.email_key = $1
+ ORDER BY CASE WHEN u.username_key = $1 THEN 0 ELSE 1 END LIMIT 1`, directory.Key(login))
+	now := q.stamp()
+	u, err := scanUser(scanTail{row, []any{&hash, &secret}}, now)
+	if err != nil {
+		return rec, err
+	}
+	rec.User, rec.PasswordHash, rec.HasOTP = u, hash.String, secret.String != ""
+	return rec, nil
+}
+
+// scanTail scans a row whose leading columns are a user's and whose last
+// columns go to tail.
+type scanTail struct {
+	row  interface{ Scan(...any) error }
+	tail []any
+}
+
+func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail...)...) }
 
 // RecordSignInFailure counts and compares in one UPDATE (A3). Every
 // right-hand side reads the row as it was before the statement, and the

@@ -118,6 +118,55 @@ func testDeliveries(t *testing.T, open Factory) {
 		}
 	})
 
+	t.Run("claim next along one aggregate", func(t *testing.T) {
+		s := open(t)
+		enqueue(t, s, "a1", "group:a")
+		enqueue(t, s, "b1", "group:b")
+		enqueue(t, s, "a2", "group:a")
+		enqueue(t, s, "a3", "group:a")
+		if _, err := s.FanOut(ctx, 10, toAll("t"), t0); err != nil {
+			t.Fatal(err)
+		}
+		heads := claim(t, s, "w", t0, 1)
+		c := store.Claim{Worker: "w", Now: t0, LeaseUntil: t0.Add(time.Minute)}
+		stale := heads[0]
+		stale.ClaimedBy = "other"
+		if _, found, err := s.ClaimNext(ctx, c, ok(stale, t0)); found || err != nil {
+			t.Fatalf("a settle of a lost claim went on: %v %v", found, err)
+		}
+		if d, _ := s.GetDelivery(ctx, heads[0].Key()); d.State != store.DeliveryPending {
+			t.Fatalf("a lost claim was settled: %+v", d)
+		}
+		next, found, err := s.ClaimNext(ctx, c, ok(heads[0], t0))
+		if err != nil || !found || next.Event.Topic != "a2" || next.Attempts != 1 || next.ClaimedBy != "w" {
+			t.Fatalf("claim next: %+v %v %v", next, found, err)
+		}
+		if d, _ := s.GetDelivery(ctx, heads[0].Key()); d.State != store.DeliveryDone {
+			t.Fatalf("the head was not settled: %+v", d)
+		}
+		// a2 waits for a retry: nothing follows it now.
+		failed := store.Settle{Delivery: next, Err: "503", RetryAt: t0.Add(time.Hour), Now: t0}
+		settle(t, s, failed)
+		b1 := claim(t, s, "w", t0, 10)
+		if keys(b1) != "b1/t " {
+			t.Fatalf("other aggregates: %s", keys(b1))
+		}
+		settle(t, s, ok(b1[0], t0))
+		later := t0.Add(2 * time.Hour)
+		a2 := claim(t, s, "w", later, 10)
+		if keys(a2) != "a2/t " {
+			t.Fatalf("a2 after its retry time: %s", keys(a2))
+		}
+		c.Now, c.LeaseUntil = later, later.Add(time.Minute)
+		a3, found, err := s.ClaimNext(ctx, c, ok(a2[0], later))
+		if err != nil || !found || a3.Event.Topic != "a3" {
+			t.Fatalf("a3: %+v %v %v", a3, found, err)
+		}
+		if _, found, err := s.ClaimNext(ctx, c, ok(a3, later)); found || err != nil {
+			t.Fatalf("claimed past the end of the queue: %v %v", found, err)
+		}
+	})
+
 	t.Run("lease runs out", func(t *testing.T) {
 		s := open(t)
 		enqueue(t, s, "a1", "group:a")
@@ -205,6 +254,46 @@ func testDeliveries(t *testing.T, open Factory) {
 		if err := s.DiscardDelivery(ctx, heads[0].Key(), later); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("discard twice: %v, want ErrConflict", err)
 		}
+	})
+
+	t.Run("purge keeps what is not finished", func(t *testing.T) {
+		s := open(t)
+		done := enqueue(t, s, "done", "group:a")
+		dead := enqueue(t, s, "dead", "group:b")
+		pending := enqueue(t, s, "pending", "group:c")
+		none := enqueue(t, s, "nobody", "group:d")
+		if _, err := s.FanOut(ctx, 10, func(e store.Event) []string {
+			if e.Topic == "nobody" {
+				return nil
+			}
+			return []string{"t"}
+		}, t0); err != nil {
+			t.Fatal(err)
+		}
+		undispatched := enqueue(t, s, "late", "group:e")
+		ds := claim(t, s, "w", t0, 10)
+		settle(t, s, ok(ds[0], t0), store.Settle{Delivery: ds[1], Err: "x", Dead: true, Now: t0},
+			store.Settle{Delivery: ds[2], Err: "x", RetryAt: t0.Add(time.Hour), Now: t0})
+		// Events are stamped with the store's clock: purge everything older than a day from now.
+		n, err := s.PurgeOutbox(ctx, time.Now().Add(24*time.Hour), 100)
+		if err != nil || n != 2 {
+			t.Fatalf("purged %d, %v; want the done event and the one nobody handles", n, err)
+		}
+		if _, err := s.GetDelivery(ctx, store.DeliveryKey{Seq: done.Seq, Target: "t"}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("done delivery left: %v", err)
+		}
+		for _, e := range []store.Event{dead, pending} {
+			if _, err := s.GetDelivery(ctx, store.DeliveryKey{Seq: e.Seq, Target: "t"}); err != nil {
+				t.Fatalf("%s purged: %v", e.Topic, err)
+			}
+		}
+		if n, _ := s.FanOut(ctx, 10, toAll("t"), t0); n != 1 {
+			t.Fatalf("the undispatched event %d was purged", undispatched.Seq)
+		}
+		if n, err := s.PurgeOutbox(ctx, time.Now().Add(-24*time.Hour), 100); err != nil || n != 0 {
+			t.Fatalf("purged %d recent events", n)
+		}
+		_ = none
 	})
 
 	t.Run("list pages and filters", func(t *testing.T) {

@@ -173,6 +173,23 @@ func testOTPSecrets(t *testing.T, open Factory) {
 	if err := s.UseOTPStep(ctx, u.ID, 11); err != nil {
 		t.Fatal(err)
 	}
+	// One code sent twice at once (two tabs, two replicas): one use wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 8 {
+		wg.Go(func() {
+			if err := s.UseOTPStep(ctx, u.ID, 12); err == nil {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d parallel uses of one step succeeded, want 1", won)
+	}
 	// A new enrolment leaves the confirmed secret in force until confirmed.
 	s.SetPendingOTP(ctx, u.ID, "BBBB")
 	st, _ = s.OTP(ctx, u.ID)
@@ -316,6 +333,29 @@ func testLoginLookup(t *testing.T, open Factory) {
 		}
 	}
 	if _, err := s.GetUserByLogin(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown login: %v", err)
+	}
+	// LoadSignIn: the same choice, with hash and OTP state.
+	if err := s.SetPasswordHash(ctx, a.ID, "hash-a"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetPendingOTP(ctx, a.ID, "P")
+	rec, err := s.LoadSignIn(ctx, "Ann")
+	if err != nil || rec.User.ID != a.ID || rec.PasswordHash != "hash-a" || rec.HasOTP {
+		t.Fatalf("LoadSignIn(Ann) = %+v, %v (a pending secret is no OTP yet)", rec, err)
+	}
+	s.ConfirmOTP(ctx, a.ID, 1)
+	if rec, _ := s.LoadSignIn(ctx, "ann"); !rec.HasOTP {
+		t.Fatal("confirmed OTP not seen")
+	}
+	rec, err = s.LoadSignIn(ctx, "ann@example.com")
+	if err != nil || rec.User.ID != bu.ID || rec.PasswordHash != "" {
+		t.Fatalf("LoadSignIn(ann@example.com) = %+v, %v", rec, err)
+	}
+	if rec, _ := s.LoadSignIn(ctx, "other@example.com"); rec.User.ID != bu.ID {
+		t.Fatal("mail login")
+	}
+	if _, err := s.LoadSignIn(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown login: %v", err)
 	}
 }

@@ -38,13 +38,14 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCTokens", testOIDCTokens},
 		{"SigningKeys", testSigningKeys},
 		{"OIDCSignIns", testOIDCSignIns},
-		{"Deliveries", testDeliveries},
-		{"Webhooks", testWebhooks},
 		{"Lockout", testLockout},
 		{"OTPSecrets", testOTPSecrets},
 		{"Sessions", testSessions},
 		{"MailLinks", testMailLinks},
 		{"LoginLookup", testLoginLookup},
+		{"Tombstones", testTombstones},
+		{"Deliveries", testDeliveries},
+		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })

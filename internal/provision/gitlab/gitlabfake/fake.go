@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Change is one change that took effect, in the order it did.
@@ -52,7 +53,9 @@ type Fake struct {
 	members  map[int64]map[int64]int // group id → user id → access level
 	changes  []Change
 	requests int
-	failLeft int // answer this many more requests with 500
+	failLeft int           // answer this many more requests with 500
+	dups     int           // requests that found their change already made
+	latency  time.Duration // added to every request
 }
 
 // New returns a fake that accepts only requests carrying token in the
@@ -89,6 +92,23 @@ func (f *Fake) FailNext(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failLeft = n
+}
+
+// SetLatency makes every request take at least d, like a real server.
+func (f *Fake) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = d
+}
+
+// Duplicates counts requests that asked for a change already made: adding
+// an existing member (409), removing a missing member (404), creating a
+// group whose path is taken (400). A worker that delivers each event once
+// causes none.
+func (f *Fake) Duplicates() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dups
 }
 
 // Changes returns the changes that took effect, in order.
@@ -147,6 +167,10 @@ func reply(w http.ResponseWriter, code int, v any) {
 
 // ServeHTTP routes the API v4 requests the target makes.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	latency := f.latency
+	f.mu.Unlock()
+	time.Sleep(latency)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests++
@@ -307,6 +331,7 @@ func (f *Fake) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, g := range f.groups {
 		if strings.EqualFold(g.Path, path) {
+			f.dups++
 			message(w, http.StatusBadRequest, map[string][]string{"path": {"has already been taken"}})
 			return
 		}
@@ -381,6 +406,7 @@ func (f *Fake) addMember(w http.ResponseWriter, r *http.Request, g *group) {
 		f.members[g.ID] = map[int64]int{}
 	}
 	if _, ok := f.members[g.ID][uid]; ok {
+		f.dups++
 		message(w, http.StatusConflict, "Member already exists")
 		return
 	}
@@ -404,6 +430,7 @@ func (f *Fake) removeMember(w http.ResponseWriter, ref string, g *group) {
 		return
 	}
 	if _, ok := f.members[g.ID][uid]; !ok {
+		f.dups++
 		message(w, http.StatusNotFound, "404 Member Not Found")
 		return
 	}
