@@ -38,10 +38,11 @@ type Keys struct {
 	Store KeyStore
 	KEK   [32]byte
 	Now   func() time.Time
-	// RotateEvery is the age at which the current key is replaced.
+	// RotateEvery is the age at which the current key is replaced (30 days
+	// when zero).
 	RotateEvery time.Duration
 	// PublishAfterRetire keeps a retired key in JWKS this long: at least the
-	// longest lifetime of a token it signed, plus clock skew.
+	// longest lifetime of a token it signed, plus clock skew (65 minutes when zero).
 	PublishAfterRetire time.Duration
 	// Refresh is how long the key list is cached (replicas see a rotation
 	// by another replica within this time).
@@ -127,6 +128,12 @@ func (m *Keys) now() time.Time {
 // load re-reads the key list when the cache is stale (or force), rotating
 // and purging as needed. m.mu is held.
 func (m *Keys) load(ctx context.Context, force bool) error {
+	if m.RotateEvery <= 0 {
+		m.RotateEvery = 30 * 24 * time.Hour
+	}
+	if m.PublishAfterRetire <= 0 {
+		m.PublishAfterRetire = time.Hour + 5*time.Minute
+	}
 	now := m.now()
 	refresh := m.Refresh
 	if refresh == 0 {
