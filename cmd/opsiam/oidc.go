@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
@@ -91,7 +92,13 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 		Graphs: &manage.RoleGraphs{Store: e.db}, Log: e.log, KeyRotation: e.cfg.SigningKeyRotation,
 		Sessions:   func(r *http.Request) (directory.UserID, bool, error) { return sign.Pages.SessionUser(r) },
 		SessionKey: sessionKey,
-		LoginURL:   func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		AuthTime: func(r *http.Request) time.Time {
+			if _, sess, err := sign.Auth.SignedIn(r.Context(), sessionKey(r)); err == nil {
+				return sess.CreatedAt
+			}
+			return time.Time{}
+		},
+		LoginURL: func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := r.Cookie(signin.SessionCookie)
 			if err != nil || c.Value == "" {

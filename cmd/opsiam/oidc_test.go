@@ -105,6 +105,8 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 		t.Fatalf("reused refresh token: %v", err)
 	}
 
+	time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
+
 	// Second client, same browser: no password prompt (SSO); it is the ITSM
 	// app, and admin holds itsm_admin through System Security Administrator.
 	rp2 := oidctest.NewRP(t, base, "app2", secret2)
@@ -112,9 +114,16 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 	if res2.Code == "" || res2.Prompted {
 		t.Fatalf("second client: %+v", res2)
 	}
-	_, _, c2 := rp2.Exchange(t, res2.Code, "verifier-two-0123456789012345678901234567890")
+	_, idt2, c2 := rp2.Exchange(t, res2.Code, "verifier-two-0123456789012345678901234567890")
 	if c2.Sub != c.Sub || c2.SID != c.SID || c2.ITSMRole != "administrator" {
 		t.Fatalf("second client's claims: %+v", c2)
+	}
+	// auth_time is when the session signed in, not when the second client asked
+	var a1, a2 struct {
+		AuthTime int64 `json:"auth_time"`
+	}
+	if err := errors.Join(idt.Claims(&a1), idt2.Claims(&a2)); err != nil || a1.AuthTime == 0 || a1.AuthTime != a2.AuthTime {
+		t.Fatalf("auth_time %d, then %d (%v)", a1.AuthTime, a2.AuthTime, err)
 	}
 }
 

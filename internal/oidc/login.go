@@ -82,8 +82,14 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
 		return
 	}
+	authTime := p.cfg.Now().UTC()
+	if p.cfg.AuthTime != nil {
+		if t := p.cfg.AuthTime(r); !t.IsZero() && t.Before(authTime) {
+			authTime = t.UTC()
+		}
+	}
 	complete := func(tx store.Tx) error {
-		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, p.cfg.Now().UTC(), true
+		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, authTime, true
 		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
 			return err
 		}

@@ -38,6 +38,9 @@ type Config struct {
 	// SessionKey returns a secret unique to the platform session of r (its
 	// session cookie), empty without one; the sid claim is its hash (SID).
 	SessionKey func(r *http.Request) string
+	// AuthTime returns when the platform session of r signed in (the
+	// auth_time claim); nil or a zero time: the time of the authorization.
+	AuthTime func(r *http.Request) time.Time
 	// LoginURL builds the sign-in page's URL that returns to returnTo
 	// (a path on this server) after signing in.
 	LoginURL func(returnTo string) string
