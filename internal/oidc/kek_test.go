@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/hex"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,4 +72,19 @@ func TestIssuerMustBeHTTPSUnlessLocal(t *testing.T) {
 	if _, err := New(cfg); err != nil {
 		t.Errorf("insecure dev flag: %v", err)
 	}
+}
+
+func FuzzParseKEK(f *testing.F) {
+	f.Add(strings.Repeat("ab", 32))
+	f.Add("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseKEK(s)
+		if err != nil {
+			return // refusing is fine; panicking is not
+		}
+		again, err := ParseKEK(hex.EncodeToString(k[:]))
+		if err != nil || again != k {
+			t.Fatalf("%q: the hex form of its key does not parse back (%v)", s, err)
+		}
+	})
 }
