@@ -62,3 +62,5 @@ CREATE TABLE oidc_signins (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (session_id, client_id)
 );
+CREATE INDEX oidc_signins_user ON oidc_signins (user_id);
+CREATE INDEX oidc_signins_created ON oidc_signins (created_at);
