@@ -90,9 +90,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
 			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
 		},
-		Skills: skills,
-		Log:    e.log,
-		Now:    time.Now,
+		Skills:   skills,
+		Outbox:   prov.outbox,
+		Webhooks: prov.webhooks,
+		Log:      e.log,
+		Now:      time.Now,
 	}
 	api.Mount(mux)
 

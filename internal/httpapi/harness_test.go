@@ -17,6 +17,8 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/provision"
+	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
 )
@@ -67,6 +69,8 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	}
 	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: fastHasher, Now: time.Now}
 	api := &httpapi.API{Manage: svc, Skills: skills, Now: time.Now,
+		Outbox:      &provision.Outbox{Store: db, Now: time.Now},
+		Webhooks:    &webhook.Service{Store: db, Now: time.Now},
 		Credentials: []httpapi.Credential{httpapi.PlatformToken(auth.PlatformTokens{Store: db, Now: time.Now})}}
 	mux := http.NewServeMux()
 	api.Mount(mux)
