@@ -93,6 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Skills:   skills,
 		Outbox:   prov.outbox,
 		Webhooks: prov.webhooks,
+		GitLab:   prov.gitlab,
 		Log:      e.log,
 		Now:      time.Now,
 	}

@@ -9,6 +9,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/provision"
+	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/webhook"
 )
 
@@ -26,8 +27,11 @@ type API struct {
 	// Outbox and Webhooks serve /outbox and /webhooks (P1, P3); nil answers 404.
 	Outbox   *provision.Outbox
 	Webhooks *webhook.Service
-	Log      *slog.Logger
-	Now      func() time.Time
+	// GitLab lists the Git members tab of a group (G2); nil when GitLab
+	// provisioning is off, and the endpoint answers 404.
+	GitLab *gitlab.Target
+	Log    *slog.Logger
+	Now    func() time.Time
 
 	crossOrigin *http.CrossOriginProtection
 }
@@ -83,6 +87,7 @@ func (a *API) routes() []route {
 		r("POST", "/groups/{id}/relations", a.setRelation),
 		r("DELETE", "/groups/{id}/relations/{group_id}", a.removeRelation),
 		r("GET", "/groups/{id}/effective-roles", a.groupEffectiveRoles),
+		r("GET", "/groups/{id}/git-members", a.groupGitMembers),
 
 		r("GET", "/roles", a.listRoles),
 		r("POST", "/roles", a.createRole),

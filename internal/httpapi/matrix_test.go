@@ -173,6 +173,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"POST", "/groups/{g}/relations", `{"group_id":"{g}","type":"manage"}`, "22344"},
 		{"DELETE", "/groups/{g}/relations/{g2}", "", "22344"},
 		{"GET", "/groups/{g}/effective-roles", "", "22244"},
+		{"GET", "/groups/{g}/git-members", "", "22244"},
 		{"GET", "/roles", "", "22244"},
 		{"POST", "/roles", `{"name":"nr{n}"}`, "22344"},
 		{"GET", "/roles/{r}", "", "22244"},

@@ -6,6 +6,7 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/provision"
+	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
 )
@@ -242,4 +243,45 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, http.StatusOK, secretView{Secret: secret})
+}
+
+// groupGitMembers is the Git members tab of a group (G2, P2): every member
+// of the GitLab group with its Git role, and "No Access" for an opsiam
+// member that GitLab does not list. The reserved group global is not
+// mirrored to GitLab and lists nobody.
+func (a *API) groupGitMembers(w http.ResponseWriter, r *http.Request) error {
+	if err := needDirectoryRead(r); err != nil {
+		return err
+	}
+	g, err := a.Manage.Store.GetGroup(r.Context(), groupID(r))
+	if err != nil {
+		return err
+	}
+	if a.GitLab == nil {
+		return &httpError{Status: http.StatusNotFound, Title: "not found", Detail: "GitLab provisioning is not configured."}
+	}
+	out := list[gitlab.Member]{Items: []gitlab.Member{}}
+	if g.IsReserved() {
+		return writeJSON(w, http.StatusOK, out)
+	}
+	var names []string
+	cursor := ""
+	for {
+		page, err := a.Manage.Store.ListMembers(r.Context(), directory.Scope{}, g.ID, store.ListQuery{Limit: store.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, u := range page.Items {
+			names = append(names, u.Username)
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	members, err := a.GitLab.Members(r.Context(), g.Name, names)
+	if err != nil {
+		return &httpError{Status: http.StatusBadGateway, Title: "GitLab failed", Detail: "GitLab did not answer the member list.", Cause: err}
+	}
+	out.Items = append(out.Items, members...)
+	return writeJSON(w, http.StatusOK, out)
 }

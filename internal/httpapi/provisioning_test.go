@@ -54,3 +54,45 @@ func TestWebhooksAndOutbox(t *testing.T) {
 	e.must(204, "DELETE", "/webhooks/"+c.str("id"), nil)
 	e.must(404, "GET", "/webhooks/"+c.str("id"), nil)
 }
+
+// TestGitMembers: the Git members tab (G2) after the group's events went
+// to GitLab (a fake following its REST API): the member with its Git role,
+// then "No Access" once the account is gone on GitLab.
+func TestGitMembers(t *testing.T) {
+	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
+	ctx := context.Background()
+	e.gitlab.AddUser("alice")
+	alice := e.must(201, "POST", "/users", userBody("alice", nil))
+	dev := e.must(201, "POST", "/groups", map[string]any{"name": "Developers"})
+	e.must(200, "POST", "/groups/"+dev.str("id")+"/members", map[string]any{"user_ids": []string{alice.str("id")}})
+	if _, err := e.db.FanOut(ctx, 1000, func(ev store.Event) []string {
+		if e.api.GitLab.Handles(ev.Topic) {
+			return []string{e.api.GitLab.Name()}
+		}
+		return nil
+	}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := e.db.ListDeliveries(ctx, store.DeliveryQuery{Target: e.api.GitLab.Name(), Limit: 100})
+	if err != nil || len(ds.Items) == 0 {
+		t.Fatalf("no deliveries for GitLab: %v", err)
+	}
+	for _, d := range ds.Items {
+		if err := e.api.GitLab.Deliver(ctx, d.Event); err != nil {
+			t.Fatalf("deliver %s: %v", d.Event.Topic, err)
+		}
+	}
+	m := e.must(200, "GET", "/groups/"+dev.str("id")+"/git-members", nil).items()
+	if len(m) != 1 || m[0]["username"] != "alice" || !m[0]["in_gitlab"].(bool) || m[0]["role"] == "No Access" {
+		t.Fatalf("git members: %v", m)
+	}
+	e.gitlab.DeleteUser("alice")
+	m = e.must(200, "GET", "/groups/"+dev.str("id")+"/git-members", nil).items()
+	if len(m) != 1 || m[0]["role"] != "No Access" {
+		t.Fatalf("after GitLab delete: %v", m)
+	}
+	global, _ := e.db.GetGroupByName(ctx, "global")
+	if g := e.must(200, "GET", "/groups/"+string(global.ID)+"/git-members", nil).items(); len(g) != 0 {
+		t.Fatalf("global listed: %v", g)
+	}
+}
