@@ -27,6 +27,14 @@ commands:
   serve     run the server (admin console, REST API, sign-in, OpenID Connect)
   migrate   create or upgrade the database schema and the role catalogue, then exit
   client    add, list, re-secret or delete OpenID Connect clients (opsiam client -h)
+  user add USERNAME --email E --first-name F --last-name L [--customer CODE] [--timezone TZ] [--disabled]
+  user list [--q PREFIX] [--billing billed|non_billed]
+  user enable|disable|delete USERNAME
+  user set-password USERNAME     (reads the new password from stdin)
+  group add NAME [--description D] | group list | group delete NAME
+  group add-member GROUP USERNAME...
+  token issue USERNAME [--expires 720h]   (prints only the token)
+  token revoke USERNAME
 
 Every command takes --data-dir DIR and --database DSN (or OPSIAM_DATA_DIR,
 OPSIAM_DATABASE); "opsiam COMMAND -h" lists a command's flags.
@@ -45,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "client":
 		return clientCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "user", "group", "token":
+		return cli(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -99,8 +99,8 @@ func readStep(t *testing.T, sc *bufio.Scanner, stderr *strings.Builder) nodeStep
 func TestOIDCNodeRelyingParty(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
-	runCLI(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
-	out := runCLI(t, nil, "client", "add", "--data-dir", dir, "--client-id", "node-rp", "--name", "Node RP", "--public",
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	out := runWithEnv(t, nil, "client", "add", "--data-dir", dir, "--client-id", "node-rp", "--name", "Node RP", "--public",
 		"--redirect-uri", oidctest.RedirectURI("node-rp"), "--post-logout-redirect-uri", oidctest.PostLogoutURI("node-rp"))
 	if strings.Contains(out, "client_secret") {
 		t.Fatalf("a public client got a secret:\n%s", out)

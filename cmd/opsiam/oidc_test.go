@@ -19,7 +19,7 @@ import (
 )
 
 // runCLI runs an opsiam command to completion and returns its stdout.
-func runCLI(t *testing.T, env map[string]string, args ...string) string {
+func runWithEnv(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut); err != nil {
@@ -33,7 +33,7 @@ var secretRE = regexp.MustCompile(`client_secret: (\S+)`)
 // addClient registers a confidential client with the CLI and returns its secret.
 func addClient(t *testing.T, dir, id string, extra ...string) string {
 	t.Helper()
-	out := runCLI(t, nil, append([]string{"client", "add", "--data-dir", dir, "--client-id", id, "--name", "App " + id,
+	out := runWithEnv(t, nil, append([]string{"client", "add", "--data-dir", dir, "--client-id", id, "--name", "App " + id,
 		"--redirect-uri", oidctest.RedirectURI(id), "--post-logout-redirect-uri", oidctest.PostLogoutURI(id)}, extra...)...)
 	m := secretRE.FindStringSubmatch(out)
 	if m == nil || !strings.Contains(out, "client_id: "+id) {
@@ -50,15 +50,15 @@ func addClient(t *testing.T, dir, id string, extra ...string) string {
 func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
-	runCLI(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
 	secret1 := addClient(t, dir, "app1")
 	secret2 := addClient(t, dir, "app2", "--itsm")
-	if out := runCLI(t, nil, "client", "secret", "--data-dir", dir, "app1"); !secretRE.MatchString(out) {
+	if out := runWithEnv(t, nil, "client", "secret", "--data-dir", dir, "app1"); !secretRE.MatchString(out) {
 		t.Fatalf("client secret printed:\n%s", out)
 	} else {
 		secret1 = secretRE.FindStringSubmatch(out)[1]
 	}
-	if out := runCLI(t, nil, "client", "list", "--data-dir", dir); !strings.Contains(out, "app1\tApp app1\tconfidential") ||
+	if out := runWithEnv(t, nil, "client", "list", "--data-dir", dir); !strings.Contains(out, "app1\tApp app1\tconfidential") ||
 		!strings.Contains(out, "app2\tApp app2\tconfidential,itsm") {
 		t.Fatalf("client list:\n%s", out)
 	}
@@ -134,7 +134,7 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 func TestOIDCPlatformLogoutReachesClients(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
-	runCLI(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
 	got := make(chan string, 4)
 	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r.URL.Path + " " + r.PostFormValue("logout_token")

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"opsiam/internal/auth"
 	"opsiam/internal/health"
+	"opsiam/internal/httpapi"
+	"opsiam/internal/manage"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -22,6 +26,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer e.db.Close()
 
+	skills, err := e.skills()
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
 
@@ -66,8 +74,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	idp.SetStore(prov.store)
 	go idp.Run(workerCtx)
 	sign.Pages.Mount(mux)
-	// sign.Pages.SessionUser is the REST API's cookie credential.
 	go purgeSessions(ctx, sign.Auth, e.log)
+
+	// The REST API (issue 3): its changes nudge the worker too. Session
+	// cookies are its second credential, CSRF-checked for unsafe methods.
+	svc := e.service()
+	svc.Store = prov.store
+	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				snapshotBilling(ctx, svc, e.log)
+			}
+		}
+	}()
+	api := &httpapi.API{
+		Manage: svc,
+		Credentials: []httpapi.Credential{
+			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
+			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
+		},
+		Skills:   skills,
+		Outbox:   prov.outbox,
+		Webhooks: prov.webhooks,
+		GitLab:   prov.gitlab,
+		Log:      e.log,
+		Now:      time.Now,
+	}
+	api.Mount(mux)
 
 	srv := &http.Server{
 		Handler:           platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log),
@@ -94,4 +133,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return nil
+}
+
+// snapshotBilling records today's billed counts (B1: the report of the
+// billed count over time); serve calls it at start and every hour. Every
+// replica may: a snapshot of the same day replaces the earlier one.
+func snapshotBilling(ctx context.Context, svc *manage.Service, log *slog.Logger) {
+	if _, err := svc.SnapshotBilling(ctx); err != nil && ctx.Err() == nil {
+		log.Error("billing snapshot", "err", err)
+	}
 }

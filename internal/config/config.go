@@ -44,6 +44,10 @@ type Config struct {
 	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir
 	SigningKeyRotation time.Duration // age at which the signing key is replaced
 	InsecureIssuer     bool          // allow an http:// issuer on a host other than localhost (development)
+	// Timezone is the time zone of users created without one (U1).
+	Timezone string
+	// SkillsFile is the skills configuration (G7, YAML); empty: no skills.
+	SkillsFile string
 }
 
 // Defaults (SPEC §7).
@@ -72,11 +76,13 @@ func (c Config) UsesSQLite() bool {
 // positional arguments. Help output and flag errors go to errOut.
 func Load(name string, args []string, getenv func(string) string, errOut io.Writer) (Config, []string, error) {
 	c := Config{
-		Addr:     envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
-		DataDir:  envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
-		Database: getenv("OPSIAM_DATABASE"),
-		Issuer:   getenv("OPSIAM_ISSUER"),
-		LogLevel: envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
+		Addr:       envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
+		DataDir:    envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
+		Database:   getenv("OPSIAM_DATABASE"),
+		Issuer:     getenv("OPSIAM_ISSUER"),
+		LogLevel:   envOr(getenv, "OPSIAM_LOG_LEVEL", "info"),
+		Timezone:   envOr(getenv, "OPSIAM_DEFAULT_TIMEZONE", "UTC"),
+		SkillsFile: getenv("OPSIAM_SKILLS_FILE"),
 	}
 	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
 	c.KeyEncryptionKey = Secret(getenv("OPSIAM_KEY_ENCRYPTION_KEY"))
@@ -98,17 +104,7 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory for the SQLite file (OPSIAM_DATA_DIR)")
-	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
-	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
-	fs.Func("key-encryption-key", "32-byte key (base64 or hex) that encrypts the OpenID Connect signing keys; default: generated into DATA-DIR/key-encryption-key (OPSIAM_KEY_ENCRYPTION_KEY)",
-		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
-	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
-	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
-	envErrs = append(envErrs, c.Provision.flags(getenv, fs)...)
-	authFlags(fs, &c, getenv, &envErrs)
+	envErrs = append(envErrs, defineFlags(fs, &c, getenv)...)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -119,6 +115,36 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		c.Issuer = "http://" + c.Addr
 	}
 	return c, fs.Args(), c.Validate()
+}
+
+// FlagNames lists the flags every command takes (the ones Load parses), so
+// that a command with flags of its own can hand these to Load wherever they
+// appear on its command line.
+func FlagNames() map[string]bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	defineFlags(fs, &Config{}, func(string) string { return "" })
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+// defineFlags defines the flags of Load on fs, with c's values (from the
+// environment) as defaults, and returns the errors of environment values.
+func defineFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) []error {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory for the SQLite file (OPSIAM_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")
+	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public URL of the server, the OpenID Connect issuer; default http://ADDR (OPSIAM_ISSUER)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
+	fs.StringVar(&c.Timezone, "default-timezone", c.Timezone, "IANA time zone of users created without one (OPSIAM_DEFAULT_TIMEZONE)")
+	fs.StringVar(&c.SkillsFile, "skills-file", c.SkillsFile, "skills configuration, YAML (OPSIAM_SKILLS_FILE)")
+	fs.Func("key-encryption-key", "32-byte key (base64 or hex) that encrypts the OpenID Connect signing keys; default: generated into DATA-DIR/key-encryption-key (OPSIAM_KEY_ENCRYPTION_KEY)",
+		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
+	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
+	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
+	envErrs := c.Provision.flags(getenv, fs)
+	authFlags(fs, c, getenv, &envErrs)
+	return envErrs
 }
 
 // Validate names every bad field at once.
@@ -135,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.SigningKeyRotation < time.Hour {
 		errs = append(errs, fmt.Errorf("signing-key-rotation %s: must be at least 1h", c.SigningKeyRotation))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || c.Timezone == "Local" {
+		errs = append(errs, fmt.Errorf("default-timezone %q: want an IANA zone name such as Asia/Tokyo", c.Timezone))
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)

@@ -61,3 +61,18 @@ func TestSecretIsRedacted(t *testing.T) {
 		t.Fatal("secret not read")
 	}
 }
+
+func TestDefaultTimezone(t *testing.T) {
+	get := func(env map[string]string) func(string) string { return func(k string) string { return env[k] } }
+	c, _, err := Load("serve", nil, get(nil), io.Discard)
+	if err != nil || c.Timezone != "UTC" {
+		t.Fatalf("default: %q %v", c.Timezone, err)
+	}
+	c, _, err = Load("serve", []string{"--default-timezone", "Asia/Tokyo"}, get(nil), io.Discard)
+	if err != nil || c.Timezone != "Asia/Tokyo" {
+		t.Fatalf("flag: %q %v", c.Timezone, err)
+	}
+	if _, _, err := Load("serve", nil, get(map[string]string{"OPSIAM_DEFAULT_TIMEZONE": "Mars/Base"}), io.Discard); err == nil || !strings.Contains(err.Error(), "default-timezone") {
+		t.Fatalf("bad zone accepted: %v", err)
+	}
+}

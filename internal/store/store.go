@@ -113,6 +113,9 @@ type Tx interface {
 	OIDCGrants
 	SigningKeys
 	OIDCSessions
+	Tokens
+	BatchGrants
+	BillingSnapshots
 	SignInState
 	OTPSecrets
 	Sessions

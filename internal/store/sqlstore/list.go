@@ -112,7 +112,9 @@ func (b *builder) page(t string, o order, cur string, limit int) (string, int, e
 			v = n
 		}
 		pv, pi := b.arg(v), b.arg(c.I)
-		b.cond(fmt.Sprintf("(%s %s %s OR (%s = %s AND %s %s %s))", col, cmp, pv, col, pv, id, cmp, pi))
+		// The first comparison repeats what the second implies, so that the
+		// database can start an index scan on col at the cursor.
+		b.cond(fmt.Sprintf("%s %s= %s AND (%s %s %s OR (%s = %s AND %s %s %s))", col, cmp, pv, col, cmp, pv, col, pv, id, cmp, pi))
 	}
 	// One row more than asked tells whether another page follows.
 	return fmt.Sprintf(" ORDER BY %s %s, %s %s LIMIT %d", col, dir, id, dir, limit+1), limit, nil

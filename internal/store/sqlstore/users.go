@@ -187,13 +187,7 @@ func filterUsers(b *builder, f store.UserFilter) {
 		b.cond("u.enabled = " + b.arg(*f.Enabled))
 	}
 	if p := directory.Key(f.Q); p != "" {
-		b.cond("(" + strings.Join([]string{
-			b.prefix("u.username_key", p),
-			b.prefix("u.email_key", p),
-			b.prefix("u.first_name_key", p),
-			b.prefix("u.last_name_key", p),
-			"u.customer_id IN (SELECT c.id FROM customers c WHERE " + b.prefix("c.code_key", p) + ")",
-		}, " OR ") + ")")
+		b.cond("(" + strings.Join(searchConds(b, p), " OR ") + ")")
 	}
 	switch f.Billing {
 	case store.Billed:
@@ -230,6 +224,9 @@ func (q *queries) ListUsers(ctx context.Context, scope directory.Scope, uq store
 	o, err := parseSort(uq.Sort, "username", userSorts)
 	if err != nil {
 		return store.Page[directory.User]{}, err
+	}
+	if directory.Key(uq.Q) != "" {
+		return q.searchUsers(ctx, scope, uq, o)
 	}
 	b := &builder{}
 	scoped(b, scope)

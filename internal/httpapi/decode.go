@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"opsiam/internal/directory"
+)
+
+// MaxBody is the largest request body accepted (413 above it).
+const MaxBody = 1 << 20
+
+// decodeJSON reads one JSON object into v. It answers 413 for a body over
+// MaxBody, 400 for invalid UTF-8, malformed JSON or trailing data, and 422
+// naming the field for an unknown field or a value of the wrong type (O2).
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &httpError{Status: http.StatusRequestEntityTooLarge, Title: "request too large",
+			Detail: fmt.Sprintf("The request body exceeds %d bytes.", MaxBody)}
+	case err != nil:
+		return badRequest("The request body could not be read.")
+	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is decodeJSON after reading; the fuzz test calls it directly.
+func decodeBytes(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("The request body is empty; a JSON object is required.")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return badRequest("The request body is not well-formed JSON: %v.", err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return badRequest("The request body must be a JSON object.")
+		}
+		return invalid(field, directory.CodeInvalid, "%s must be of type %s.", field, jsonType(typ.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(field, "unknown", "Field %q is not known here.", field)
+	}
+	return badRequest("The request body could not be decoded: %v.", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	}
+	return "number"
+}
+
+// listParams reads limit and cursor (SPEC §7 cursor paging).
+func listParams(r *http.Request) (limit int, cursor string, err error) {
+	q := r.URL.Query()
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return 0, "", invalid("limit", directory.CodeInvalid, "limit must be a whole number from 1 to 1000.")
+		}
+		limit = n
+	}
+	cursor = q.Get("cursor")
+	for _, p := range []string{"q", "sort", "cursor", "username", "email"} {
+		if !utf8.ValidString(q.Get(p)) {
+			return 0, "", invalid(p, directory.CodeInvalid, "%s is not valid UTF-8.", p)
+		}
+	}
+	return limit, cursor, nil
+}
+
+// boolParam reads an optional true/false query parameter.
+func boolParam(r *http.Request, name string) (*bool, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, invalid(name, directory.CodeInvalid, "%s must be true or false.", name)
+	}
+	return &b, nil
+}
+
+// ifMatch reads the version from an If-Match header (0: none). A header
+// that names no version of ours can never match (412).
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	v, err := strconv.ParseInt(h, 10, 64)
+	if err != nil || v <= 0 {
+		return 0, &httpError{Status: http.StatusPreconditionFailed, Title: "precondition failed",
+			Detail: "If-Match must be an ETag this API handed out."}
+	}
+	return v, nil
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err // nothing written yet: the caller answers with a problem
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
+// writeVersioned writes a single resource with its ETag.
+func writeVersioned(w http.ResponseWriter, status int, version int64, v any) error {
+	w.Header().Set("ETag", etag(version))
+	return writeJSON(w, status, v)
+}

@@ -1,0 +1,62 @@
+package manage
+
+import (
+	"context"
+
+	"opsiam/internal/directory"
+)
+
+// Bulk actions on selected users (U6), spelled as in the API (SPEC §7).
+const (
+	BulkEnable        = "enable"
+	BulkDisable       = "disable"
+	BulkDelete        = "delete"
+	BulkPasswordReset = "password_reset"
+)
+
+// BulkResult is the outcome for one id of a bulk action: Err is nil on
+// success. Each item runs in its own transaction, so one refusal (the
+// reserved admin, say) does not undo the others.
+type BulkResult struct {
+	ID  directory.UserID
+	Err error
+}
+
+// ValidBulkAction reports whether action is one of the Bulk* actions.
+func ValidBulkAction(action string) bool {
+	switch action {
+	case BulkEnable, BulkDisable, BulkDelete, BulkPasswordReset:
+		return true
+	}
+	return false
+}
+
+// Bulk applies action to each id in scope and reports per id (U6).
+func (s *Service) Bulk(ctx context.Context, a Actor, scope directory.Scope, action string, ids []directory.UserID) ([]BulkResult, error) {
+	if !ValidBulkAction(action) {
+		return nil, fieldError("action", directory.CodeInvalid, "action must be enable, disable, delete or password_reset; %q is not.", action)
+	}
+	if len(ids) == 0 {
+		return nil, fieldError("ids", directory.CodeRequired, "ids must name at least one user.")
+	}
+	if len(ids) > 1000 {
+		return nil, fieldError("ids", directory.CodeTooLong, "ids may name at most 1000 users.")
+	}
+	out := make([]BulkResult, len(ids))
+	for i, id := range ids {
+		var err error
+		switch action {
+		case BulkEnable, BulkDisable:
+			_, err = s.SetEnabled(ctx, a, scope, id, action == BulkEnable)
+		case BulkDelete:
+			err = s.DeleteUser(ctx, a, scope, id, 0)
+		case BulkPasswordReset:
+			err = s.ResetPassword(ctx, a, scope, id)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		out[i] = BulkResult{ID: id, Err: err}
+	}
+	return out, nil
+}

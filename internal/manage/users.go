@@ -1,0 +1,324 @@
+package manage
+
+import (
+	"context"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/provision"
+	"opsiam/internal/store"
+)
+
+// UserPatch is a change to a user: nil fields stay as they are (U9).
+type UserPatch struct {
+	Username      *string // U2: may only repeat the current name
+	Email         *string
+	FirstName     *string
+	LastName      *string
+	Enabled       *bool
+	EmailVerified *bool
+	OTPRequired   *bool
+	Company       *string
+	Department    *string
+	Address       *string
+	Phone1        *string
+	Phone2        *string
+	Note          *string
+	CustomerID    *directory.CustomerID
+	Timezone      *string
+}
+
+// OnlyEnabled reports whether p changes nothing but enabled, the one
+// change a customer_admin may make (§8).
+func (p UserPatch) OnlyEnabled() bool {
+	q := p
+	q.Enabled = nil
+	return p.Enabled != nil && q == UserPatch{}
+}
+
+// Apply sets the fields of p on u.
+func (p UserPatch) Apply(u *directory.User) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&u.Username, p.Username)
+	set(&u.Email, p.Email)
+	set(&u.FirstName, p.FirstName)
+	set(&u.LastName, p.LastName)
+	set(&u.Company, p.Company)
+	set(&u.Department, p.Department)
+	set(&u.Address, p.Address)
+	set(&u.Phone1, p.Phone1)
+	set(&u.Phone2, p.Phone2)
+	set(&u.Note, p.Note)
+	set(&u.Timezone, p.Timezone)
+	if p.Enabled != nil {
+		u.Enabled = *p.Enabled
+	}
+	if p.EmailVerified != nil {
+		u.EmailVerified = *p.EmailVerified
+	}
+	if p.OTPRequired != nil {
+		u.OTPRequired = *p.OTPRequired
+	}
+	if p.CustomerID != nil {
+		u.CustomerID = *p.CustomerID
+	}
+}
+
+// checkCustomerChoice loads the customer chosen for a user and checks that
+// it may be chosen (C1); previous is the user's current customer.
+func checkCustomerChoice(ctx context.Context, tx store.Tx, id, previous directory.CustomerID) error {
+	if id == "" || id == previous {
+		return nil
+	}
+	c, err := tx.GetCustomer(ctx, id)
+	if err != nil {
+		return notFoundAs(err, "customer_id", "Customer", id)
+	}
+	return directory.CheckCustomerChoice(c, previous)
+}
+
+// CreateUser adds a user (U1–U4, U7): it validates every field, joins the
+// user to global (U4), refuses a customer role without customer (C2), and
+// enqueues user.created and, for an enabled user, the password-setup mail.
+func (s *Service) CreateUser(ctx context.Context, a Actor, u directory.User) (directory.User, error) {
+	return s.CreateUserResolving(ctx, a, u, nil)
+}
+
+// CreateUserResolving is CreateUser with the client's choices for the
+// tombstones the new user meets (D2, D3): without them such a create
+// answers a directory.TombstoneConflict and writes nothing.
+func (s *Service) CreateUserResolving(ctx context.Context, a Actor, u directory.User, res []directory.TombstoneResolution) (directory.User, error) {
+	directory.NormalizeUser(&u)
+	if u.Timezone == "" {
+		u.Timezone = s.timezone()
+	}
+	u.ID, u.Locked, u.ITSMSignedIn, u.Version = "", false, false, 0
+	if err := directory.ValidateUser(u).Err(); err != nil {
+		return directory.User{}, err
+	}
+	var created directory.User
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
+			return err
+		}
+		tombs := s.tombstones()
+		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u}, res)
+		if err != nil {
+			return err
+		}
+		if created, err = tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tombs.Apply(ctx, tx, plan, created, a.record()); err != nil {
+			return err
+		}
+		global, err := tx.GetGroupByName(ctx, directory.GlobalGroupName)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddMember(ctx, global.ID, created.ID); err != nil {
+			return err
+		}
+		g, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkCustomerOf(ctx, tx, g, created); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, a, "user.create", "user", string(created.ID), nil, created); err != nil {
+			return err
+		}
+		agg := "user:" + string(created.ID)
+		if err := enqueue(ctx, tx, provision.TopicUserCreated, agg, map[string]string{"user_id": string(created.ID)}); err != nil {
+			return err
+		}
+		if created.Enabled { // U7: no mail for a user created disabled
+			return enqueue(ctx, tx, provision.TopicMailPasswordSetup, agg, map[string]string{"user_id": string(created.ID)})
+		}
+		return nil
+	})
+	return created, err
+}
+
+// UpdateUser changes the fields p sets (U9). ifVersion is the If-Match
+// version (0: none). A new mail address clears email_verified and enqueues
+// a verification mail unless p sets email_verified itself.
+func (s *Service) UpdateUser(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch) (directory.User, error) {
+	return s.UpdateUserResolving(ctx, a, scope, id, ifVersion, p, nil)
+}
+
+// UpdateUserResolving is UpdateUser with the client's choices for the
+// tombstones a mail change meets (D2, D3).
+func (s *Service) UpdateUserResolving(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
+	var updated directory.User
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		old, err := tx.GetUser(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(old.Version, ifVersion); err != nil {
+			return err
+		}
+		u := old
+		p.Apply(&u)
+		directory.NormalizeUser(&u)
+		if err := directory.CheckUserUpdate(old, u); err != nil {
+			return err
+		}
+		if err := directory.ValidateUser(u).Err(); err != nil {
+			return err
+		}
+		mailChanged := directory.Key(u.Email) != directory.Key(old.Email)
+		if mailChanged && p.EmailVerified == nil {
+			u.EmailVerified = false
+		}
+		if err := checkCustomerChoice(ctx, tx, u.CustomerID, old.CustomerID); err != nil {
+			return err
+		}
+		tombs := s.tombstones()
+		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u, Previous: &old}, res)
+		if err != nil {
+			return err
+		}
+		if updated, err = tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tombs.Apply(ctx, tx, plan, updated, a.record()); err != nil {
+			return err
+		}
+		if u.CustomerID == "" && old.CustomerID != "" {
+			g, err := Load(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := checkCustomerOf(ctx, tx, g, updated); err != nil {
+				return err
+			}
+		}
+		action := "user.update"
+		if p.OnlyEnabled() {
+			action = map[bool]string{true: "user.enable", false: "user.disable"}[*p.Enabled]
+		}
+		if err := s.audit(ctx, tx, a, action, "user", string(id), old, updated); err != nil {
+			return err
+		}
+		agg := "user:" + string(id)
+		if err := enqueue(ctx, tx, provision.TopicUserUpdated, agg, map[string]string{"user_id": string(id)}); err != nil {
+			return err
+		}
+		if mailChanged && !updated.EmailVerified {
+			return enqueue(ctx, tx, provision.TopicMailVerifyEmail, agg,
+				map[string]string{"user_id": string(id), "email": updated.Email})
+		}
+		return nil
+	})
+	return updated, err
+}
+
+// SetEnabled enables or disables a user (U6, U7). A disabled user's tokens
+// stop working at once because every request checks enabled.
+func (s *Service) SetEnabled(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, enabled bool) (directory.User, error) {
+	return s.UpdateUser(ctx, a, scope, id, 0, UserPatch{Enabled: &enabled})
+}
+
+// DeleteUser deletes a user (U6), never the reserved admin (U10). Its mail
+// address is free again at once (U3).
+func (s *Service) DeleteUser(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		old, err := tx.GetUser(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(old.Version, ifVersion); err != nil {
+			return err
+		}
+		if err := directory.CheckUserDelete(old); err != nil {
+			return err
+		}
+		// D1: a customer user or ITSM user leaves a tombstone, judged on
+		// the effective roles before the delete.
+		g, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		grants, err := tx.UserGrants(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, _, err := s.tombstones().OnUserDelete(ctx, tx, old, g.Effective(grants), a.record()); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, a, "user.delete", "user", string(id), old, nil); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, provision.TopicUserDeleted, "user:"+string(id),
+			map[string]string{"user_id": string(id), "username": old.Username, "email": old.Email})
+	})
+}
+
+// ResetPassword sends a password-reset mail (A4, U6). It is refused for a
+// disabled user (A4: only enabled users get one).
+func (s *Service) ResetPassword(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		if !u.Enabled {
+			return fieldError("enabled", directory.CodeNotAllowed,
+				"User %q is disabled; enable it before sending a password reset.", u.Username)
+		}
+		if err := s.audit(ctx, tx, a, "user.password_reset", "user", string(id), nil, nil); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, provision.TopicMailPasswordReset, "user:"+string(id), map[string]string{"user_id": string(id)})
+	})
+}
+
+// Unlock lifts a password lockout at once (A3).
+func (s *Service) Unlock(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID) (directory.User, error) {
+	var u directory.User
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		old, err := tx.GetUser(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.ClearLockout(ctx, id); err != nil {
+			return err
+		}
+		if u, err = tx.GetUser(ctx, scope, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.unlock", "user", string(id), old, u)
+	})
+	return u, err
+}
+
+// SetPassword sets a user's password after checking the policy of §8 (A2);
+// used by the CLI for first set-up and recovery.
+func (s *Service) SetPassword(ctx context.Context, a Actor, username, password string) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUserByUsername(ctx, directory.Scope{}, username)
+		if err != nil {
+			return err
+		}
+		if err := directory.ValidatePassword(password, u.Username, u.Email).Err(); err != nil {
+			return err
+		}
+		hash, err := s.Hasher.Hash(password)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.set_password", "user", string(u.ID), nil, nil)
+	})
+}
