@@ -14,6 +14,7 @@ import (
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -80,7 +81,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// cookies are its second credential, CSRF-checked for unsafe methods.
 	svc := e.service()
 	svc.Store = prov.store
-	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
+	svc.EndSessions = oidc.EndUserSessions // disabling or deleting a user logs it out of every application
+	snapshotBilling(ctx, svc, e.log)       // before listening, so the report has today at once
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
@@ -107,6 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Now:      time.Now,
 	}
 	api.Mount(mux)
+	mountClientsAPI(mux, api, prov.store, e.log)
 
 	srv := &http.Server{
 		Handler:           platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log),
