@@ -14,6 +14,7 @@ import (
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -51,8 +52,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	idp, err := buildOIDC(ctx, e, issuer, sign, mux)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	workerCtx, stopWorker := context.WithCancel(ctx)
-	prov, err := startProvisioning(workerCtx, e, sign.MailTarget)
+	prov, err := startProvisioning(workerCtx, e, sign.MailTarget, idp.Backchannel(nil))
 	if err != nil {
 		stopWorker()
 		ln.Close()
@@ -64,6 +70,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Changes made by the sign-in service (user.updated events) nudge the worker.
 	sign.Auth.Store = prov.store
+	// Logouts (back-channel logout events) nudge it too; keys rotate and
+	// expired grants are purged every minute.
+	idp.SetStore(prov.store)
+	go idp.Run(workerCtx)
 	sign.Pages.Mount(mux)
 	go purgeSessions(ctx, sign.Auth, e.log)
 
@@ -71,10 +81,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// cookies are its second credential, CSRF-checked for unsafe methods.
 	svc := e.service()
 	svc.Store = prov.store
+	svc.EndSessions = oidc.EndUserSessions // disabling or deleting a user logs it out of every application
+	snapshotBilling(ctx, svc, e.log)       // before listening, so the report has today at once
 	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, e.log); err != nil {
 		return err
 	}
-	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
@@ -93,14 +104,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			httpapi.PlatformToken(auth.PlatformTokens{Store: e.db, Now: time.Now}),
 			{Name: "session", Authenticate: sign.Pages.SessionUser, Cookie: true},
 		},
-		Skills: skills,
-		Log:    e.log,
-		Now:    time.Now,
+		Skills:   skills,
+		Outbox:   prov.outbox,
+		Webhooks: prov.webhooks,
+		GitLab:   prov.gitlab,
+		Log:      e.log,
+		Now:      time.Now,
 	}
 	api.Mount(mux)
+	mountClientsAPI(mux, api, prov.store, e.log)
 
 	srv := &http.Server{
-		Handler:           loopbackOnly(mux),
+		Handler:           platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

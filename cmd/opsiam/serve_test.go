@@ -120,7 +120,8 @@ func TestServeAdminPasswordFromEnvironment(t *testing.T) {
 
 func TestServePostgres(t *testing.T) {
 	dsn := testenv.PostgresSchema(t)
-	base, out := startServer(t, nil, "--database", dsn)
+	// Every replica on PostgreSQL needs the same key-encryption key.
+	base, out := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "--database", dsn)
 	if code := get(t, base+"/readyz"); code != 200 {
 		t.Fatalf("/readyz = %d", code)
 	}
@@ -138,10 +139,16 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"no command", nil, "no command"},
 		{"unknown command", []string{"fly"}, "unknown command"},
 		{"bad addr", []string{"serve", "--addr", "nowhere"}, "addr"},
+		{"http issuer on a public host", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", "DATADIR", "--issuer", "http://id.example"}, "--insecure-issuer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
+			for i, a := range tc.args {
+				if a == "DATADIR" {
+					tc.args[i] = t.TempDir()
+				}
+			}
 			err := run(context.Background(), tc.args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("run(%v) = %v, want an error mentioning %q", tc.args, err, tc.want)

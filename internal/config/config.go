@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,11 @@ type Config struct {
 	Provision     Provision // outbox worker and GitLab target (P1, P2)
 	SMTP          SMTPConfig
 	Auth          AuthConfig
+
+	// OpenID Connect provider (S1).
+	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir
+	SigningKeyRotation time.Duration // age at which the signing key is replaced
+	InsecureIssuer     bool          // allow an http:// issuer on a host other than localhost (development)
 	// Timezone is the time zone of users created without one (U1).
 	Timezone string
 	// SkillsFile is the skills configuration (G7, YAML); empty: no skills.
@@ -48,6 +54,8 @@ type Config struct {
 const (
 	DefaultAddr    = "localhost:8080"
 	DefaultDataDir = "./opsiam-data"
+	// DefaultSigningKeyRotation replaces the OpenID Connect signing key monthly.
+	DefaultSigningKeyRotation = 30 * 24 * time.Hour
 )
 
 // DSN returns the database to open: Database, or the SQLite file in DataDir.
@@ -77,9 +85,26 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		SkillsFile: getenv("OPSIAM_SKILLS_FILE"),
 	}
 	c.AdminPassword = Secret(getenv("OPSIAM_ADMIN_PASSWORD"))
+	c.KeyEncryptionKey = Secret(getenv("OPSIAM_KEY_ENCRYPTION_KEY"))
+	c.SigningKeyRotation = DefaultSigningKeyRotation
+	var envErrs []error
+	if v := getenv("OPSIAM_SIGNING_KEY_ROTATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envErrs = append(envErrs, fmt.Errorf("OPSIAM_SIGNING_KEY_ROTATION %q: want a duration such as 720h", v))
+		}
+		c.SigningKeyRotation = d
+	}
+	if v := getenv("OPSIAM_INSECURE_ISSUER"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErrs = append(envErrs, fmt.Errorf("OPSIAM_INSECURE_ISSUER %q: want true or false", v))
+		}
+		c.InsecureIssuer = b
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
-	envErrs := defineFlags(fs, &c, getenv)
+	envErrs = append(envErrs, defineFlags(fs, &c, getenv)...)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -113,6 +138,10 @@ func defineFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) []erro
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (OPSIAM_LOG_LEVEL)")
 	fs.StringVar(&c.Timezone, "default-timezone", c.Timezone, "IANA time zone of users created without one (OPSIAM_DEFAULT_TIMEZONE)")
 	fs.StringVar(&c.SkillsFile, "skills-file", c.SkillsFile, "skills configuration, YAML (OPSIAM_SKILLS_FILE)")
+	fs.Func("key-encryption-key", "32-byte key (base64 or hex) that encrypts the OpenID Connect signing keys; default: generated into DATA-DIR/key-encryption-key (OPSIAM_KEY_ENCRYPTION_KEY)",
+		func(v string) error { c.KeyEncryptionKey = Secret(v); return nil })
+	fs.DurationVar(&c.SigningKeyRotation, "signing-key-rotation", c.SigningKeyRotation, "replace the OpenID Connect signing key after this long (OPSIAM_SIGNING_KEY_ROTATION)")
+	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
 	envErrs := c.Provision.flags(getenv, fs)
 	authFlags(fs, c, getenv, &envErrs)
 	return envErrs
@@ -129,6 +158,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Issuer, "http://") && !strings.HasPrefix(c.Issuer, "https://") {
 		errs = append(errs, fmt.Errorf("issuer %q: must be an http:// or https:// URL", c.Issuer))
+	}
+	if c.SigningKeyRotation < time.Hour {
+		errs = append(errs, fmt.Errorf("signing-key-rotation %s: must be at least 1h", c.SigningKeyRotation))
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || c.Timezone == "Local" {
 		errs = append(errs, fmt.Errorf("default-timezone %q: want an IANA zone name such as Asia/Tokyo", c.Timezone))

@@ -8,6 +8,9 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/provision"
+	"opsiam/internal/provision/gitlab"
+	"opsiam/internal/provision/webhook"
 )
 
 // Prefix is the path under which the API lives (SPEC §7).
@@ -21,6 +24,12 @@ type API struct {
 	Credentials []Credential
 	// Skills is the skills configuration (G7); nil refuses every skill.
 	Skills *directory.SkillConfig
+	// Outbox and Webhooks serve /outbox and /webhooks (P1, P3); nil answers 404.
+	Outbox   *provision.Outbox
+	Webhooks *webhook.Service
+	// GitLab lists the Git members tab of a group (G2); nil when GitLab
+	// provisioning is off, and the endpoint answers 404.
+	GitLab *gitlab.Target
 	Log    *slog.Logger
 	Now    func() time.Time
 
@@ -78,6 +87,7 @@ func (a *API) routes() []route {
 		r("POST", "/groups/{id}/relations", a.setRelation),
 		r("DELETE", "/groups/{id}/relations/{group_id}", a.removeRelation),
 		r("GET", "/groups/{id}/effective-roles", a.groupEffectiveRoles),
+		r("GET", "/groups/{id}/git-members", a.groupGitMembers),
 
 		r("GET", "/roles", a.listRoles),
 		r("POST", "/roles", a.createRole),
@@ -100,6 +110,18 @@ func (a *API) routes() []route {
 		r("GET", "/billing", a.billing),
 		r("GET", "/billing/report", a.billingReport),
 		r("GET", "/audit", a.listAudit),
+
+		r("GET", "/outbox", a.listOutbox),
+		r("GET", "/outbox/{id}", a.getDelivery),
+		r("POST", "/outbox/{id}/replay", a.replayDelivery),
+		r("POST", "/outbox/{id}/discard", a.discardDelivery),
+		r("GET", "/webhooks", a.listWebhooks),
+		r("POST", "/webhooks", a.createWebhook),
+		r("GET", "/webhooks/{id}", a.getWebhook),
+		r("PUT", "/webhooks/{id}", a.updateWebhook),
+		r("PATCH", "/webhooks/{id}", a.updateWebhook),
+		r("DELETE", "/webhooks/{id}", a.deleteWebhook),
+		r("POST", "/webhooks/{id}/secret", a.rotateWebhookSecret),
 
 		r("POST", "/access/check", a.accessCheck),
 		r("GET", "/access/scope", a.accessScope),

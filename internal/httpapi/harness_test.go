@@ -17,6 +17,10 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/provision"
+	"opsiam/internal/provision/gitlab"
+	"opsiam/internal/provision/gitlab/gitlabfake"
+	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
 )
@@ -26,14 +30,15 @@ var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads
 // env is a running API on a fresh, bootstrapped database, with the admin's
 // platform token.
 type env struct {
-	t     testing.TB
-	db    *sqlstore.DB
-	svc   *manage.Service
-	srv   *httptest.Server
-	admin string // admin's token
-	adm   directory.User
-	doc   *oaDoc
-	api   *httpapi.API
+	t      testing.TB
+	db     *sqlstore.DB
+	svc    *manage.Service
+	srv    *httptest.Server
+	admin  string // admin's token
+	adm    directory.User
+	doc    *oaDoc
+	api    *httpapi.API
+	gitlab *gitlabfake.Fake
 }
 
 type dbCase struct {
@@ -67,7 +72,15 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	}
 	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: fastHasher, Now: time.Now}
 	api := &httpapi.API{Manage: svc, Skills: skills, Now: time.Now,
+		Outbox:      &provision.Outbox{Store: db, Now: time.Now},
+		Webhooks:    &webhook.Service{Store: db, Now: time.Now},
 		Credentials: []httpapi.Credential{httpapi.PlatformToken(auth.PlatformTokens{Store: db, Now: time.Now})}}
+	fake := gitlabfake.New("glpat-test")
+	gl := httptest.NewServer(fake)
+	t.Cleanup(gl.Close)
+	if api.GitLab, err = gitlab.New(gitlab.Config{URL: gl.URL, Token: "glpat-test"}); err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	api.Mount(mux)
 	srv := httptest.NewServer(mux)
@@ -80,7 +93,7 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, svc: svc, srv: srv, admin: tok, adm: adm, api: api}
+	return &env{t: t, db: db, svc: svc, srv: srv, admin: tok, adm: adm, api: api, gitlab: fake}
 }
 
 // resp is one answer: status, headers and the body decoded into a map

@@ -25,7 +25,7 @@ func TestMalformedInput(t *testing.T) {
 		{"POST", "/groups/" + g.str("id") + "/relations"},
 		{"POST", "/roles"}, {"PUT", "/roles/" + r.str("id")}, {"PATCH", "/roles/" + r.str("id")}, {"POST", "/roles/" + r.str("id") + "/contains"},
 		{"POST", "/customers"}, {"PUT", "/customers/" + c.str("id")}, {"PATCH", "/customers/" + c.str("id")},
-		{"POST", "/access/check"}, {"POST", "/access/skills/check"},
+		{"POST", "/access/check"}, {"POST", "/access/skills/check"}, {"POST", "/webhooks"},
 	}
 	huge := `{"note":"` + strings.Repeat("x", 1<<20) + `"}`
 	bodies := []struct {

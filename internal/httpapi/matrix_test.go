@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,6 +14,9 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/provision"
+	"opsiam/internal/provision/webhook"
+	"opsiam/internal/store"
 )
 
 var placeholder = regexp.MustCompile(`\{[^}]+\}`)
@@ -20,7 +24,7 @@ var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 // targets are fresh objects made for each request of the matrix, so that
 // one caller's change never decides another caller's answer.
 type targets struct {
-	u, o, g, g2, r, r2, c, member string
+	u, o, g, g2, r, r2, c, member, w, d string
 }
 
 func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled directory.GroupID, n int) targets {
@@ -59,17 +63,30 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if _, _, err := e.svc.IssueToken(ctx, a, u.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	return targets{u: string(u.ID), o: string(o.ID), g: string(g.ID), g2: string(g2.ID), r: string(r.ID), r2: string(r2.ID), c: string(c.ID), member: string(u.ID)}
+	wh, err := e.api.Webhooks.Create(ctx, provision.Actor{Source: "setup"}, webhook.Input{URL: "https://hooks.example/x", EventTypes: []string{"*"}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.FanOut(ctx, 100000, func(store.Event) []string { return []string{"test"} }, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := e.db.ListDeliveries(ctx, store.DeliveryQuery{Target: "test", Limit: 1})
+	if err != nil || len(ds.Items) == 0 {
+		t.Fatalf("no delivery: %v", err)
+	}
+	return targets{w: wh.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
+		u: string(u.ID), o: string(o.ID), g: string(g.ID), g2: string(g2.ID), r: string(r.ID), r2: string(r2.ID), c: string(c.ID), member: string(u.ID)}
 }
 
 func (tg targets) fill(s string) string {
-	return strings.NewReplacer("{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c).Replace(s)
+	return strings.NewReplacer("{w}", tg.w, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c).Replace(s)
 }
 
 // TestPermissionMatrix is acceptance 3: every endpoint for the admin, a
 // user manager (user_admin), a viewer (Manager: user_viewer), a customer
 // manager of Acme, a customer user of Acme, no token, a revoked token and
-// a disabled user's token. Codes: 2 = 2xx, 3 = 403, 4 = 404, v = 422;
+// a disabled user's token. Codes: 2 = 2xx, 3 = 403, 4 = 404, c = 409
+// (replaying a pending delivery), v = 422;
 // the last three callers always get 401 (the OpenAPI document excepted).
 func TestPermissionMatrix(t *testing.T) {
 	ctx := context.Background()
@@ -156,6 +173,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"POST", "/groups/{g}/relations", `{"group_id":"{g}","type":"manage"}`, "22344"},
 		{"DELETE", "/groups/{g}/relations/{g2}", "", "22344"},
 		{"GET", "/groups/{g}/effective-roles", "", "22244"},
+		{"GET", "/groups/{g}/git-members", "", "22244"},
 		{"GET", "/roles", "", "22244"},
 		{"POST", "/roles", `{"name":"nr{n}"}`, "22344"},
 		{"GET", "/roles/{r}", "", "22244"},
@@ -175,6 +193,17 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", "/billing", "", "22244"},
 		{"GET", "/billing/report?from=2026-01-01", "", "22244"},
 		{"GET", "/audit", "", "22444"},
+		{"GET", "/outbox?state=pending", "", "22444"},
+		{"GET", "/outbox/{d}", "", "22444"},
+		{"POST", "/outbox/{d}/replay", "", "cc444"},
+		{"POST", "/outbox/{d}/discard", "", "cc444"},
+		{"GET", "/webhooks", "", "22444"},
+		{"POST", "/webhooks", `{"url":"https://hooks.example/{n}","event_types":["user.*"]}`, "22444"},
+		{"GET", "/webhooks/{w}", "", "22444"},
+		{"PUT", "/webhooks/{w}", `{"description":"d"}`, "22444"},
+		{"PATCH", "/webhooks/{w}", `{"enabled":false}`, "22444"},
+		{"DELETE", "/webhooks/{w}", "", "22444"},
+		{"POST", "/webhooks/{w}/secret", "", "22444"},
 		{"POST", "/access/check", `{"subject":"{u}","action":"act","resource":{"type":"workflow","requester_id":"{o}"}}`, "22233"},
 		{"GET", "/access/scope?user_id={u}", "", "22233"},
 		{"GET", "/access/resources?user_id={u}", "", "22233"},
@@ -205,7 +234,7 @@ func TestPermissionMatrix(t *testing.T) {
 					body = strings.ReplaceAll(tg.fill(row.body), "{n}", fmt.Sprint(n))
 				}
 				r := e.do(req{method: row.method, path: tg.fill(row.path), token: c.token, body: body})
-				got := map[int]string{401: "1", 403: "3", 404: "4", 422: "v"}[r.status]
+				got := map[int]string{401: "1", 403: "3", 404: "4", 409: "c", 422: "v"}[r.status]
 				if r.status >= 200 && r.status < 300 {
 					got = "2"
 				}

@@ -107,7 +107,7 @@ func problemFor(err error) Problem {
 			Detail: fmt.Sprintf("The value of %s is already taken (compared ignoring case).", ce.Field),
 			Errors: []problemField{{Field: ce.Field, Code: "taken", Message: fmt.Sprintf("%s is already taken.", ce.Field)}}}
 	case errors.Is(err, store.ErrConflict):
-		return Problem{Title: "conflict", Status: http.StatusConflict, Detail: "The value is already taken."}
+		return Problem{Title: "conflict", Status: http.StatusConflict, Detail: "The request conflicts with the current state of the resource."}
 	case errors.Is(err, store.ErrNotFound):
 		return Problem{Title: "not found", Status: http.StatusNotFound, Detail: "No such resource."}
 	case errors.Is(err, store.ErrStale):

@@ -27,6 +27,19 @@ type Service struct {
 	// Timezone is the server default for users created without one (U1);
 	// empty means DefaultTimezone.
 	Timezone string
+	// EndSessions, when set, runs in the transaction that disables or
+	// deletes a user, so that the applications end their own sessions of
+	// that user at once (U7, A5): serve sets it to the OpenID Connect
+	// provider's back-channel logout of every sign-in of the user.
+	EndSessions func(ctx context.Context, tx store.Tx, id directory.UserID) error
+}
+
+// endSessions runs the EndSessions hook, if any.
+func (s *Service) endSessions(ctx context.Context, tx store.Tx, id directory.UserID) error {
+	if s.EndSessions == nil {
+		return nil
+	}
+	return s.EndSessions(ctx, tx, id)
 }
 
 // Actor is who makes a change and from where, for the audit log (O1).

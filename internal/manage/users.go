@@ -187,6 +187,11 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Actor, scope direct
 		if updated, err = tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		if old.Enabled && !updated.Enabled {
+			if err := s.endSessions(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if err := tombs.Apply(ctx, tx, plan, updated, a.record()); err != nil {
 			return err
 		}
@@ -250,6 +255,9 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, scope directory.Scope
 			return err
 		}
 		if _, _, err := s.tombstones().OnUserDelete(ctx, tx, old, g.Effective(grants), a.record()); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {

@@ -37,6 +37,9 @@ const (
 	TopicMailPasswordSetup = "mail.password_setup"  // {"user_id"}: the first password link (A4)
 	TopicMailPasswordReset = "mail.password_reset"  // {"user_id"}: a reset link (A4)
 	TopicMailVerifyEmail   = "mail.verify_email"    // {"user_id","email"}: verification link (U9)
+	// TopicOIDCBackchannelLogout asks for a back-channel logout token to one
+	// client (A5): {"client_id","user_id","session_id"}.
+	TopicOIDCBackchannelLogout = "oidc.backchannel_logout"
 
 	// TopicTombstoneTakenOver tells the ITSM app (P3) that a new user took
 	// over a deleted user's records (D2): move the records of itsm_link to

@@ -109,6 +109,10 @@ type Tx interface {
 	Secrets
 	Audit
 	Outbox
+	OIDCClients
+	OIDCGrants
+	SigningKeys
+	OIDCSessions
 	Tokens
 	BatchGrants
 	BillingSnapshots

@@ -1,0 +1,190 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/provision"
+	"opsiam/internal/store"
+)
+
+// continueAuth is where op sends the browser after storing an
+// authorization request (Client.LoginURL). With a platform session it
+// completes the request (so a second client needs no password: SSO, A5);
+// without one it sends the browser to the sign-in page, which returns here.
+// The ITSM client refuses users who are not agents and every customer
+// user with a page, and the client gets access_denied (T2).
+func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.URL.Query().Get("id")
+	ar, err := p.cfg.Store.GetAuthRequest(ctx, id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			p.cfg.Log.Error("oidc continue", "err", err)
+		}
+		renderPage(w, http.StatusBadRequest, page{Title: "Sign-in request expired",
+			Message: "This sign-in request is unknown or has expired. Go back to the application and start again."})
+		return
+	}
+	req := authRequest{ar}
+	userID, ok, err := p.cfg.Sessions(r)
+	if err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	if !ok {
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			op.AuthRequestError(w, r, req, oidc.ErrLoginRequired(), p.op)
+			return
+		}
+		http.Redirect(w, r, p.cfg.LoginURL(p.prefix+ContinuePath+"?id="+url.QueryEscape(id)), http.StatusFound)
+		return
+	}
+	c, err := p.cfg.Store.GetOIDCClient(ctx, ar.ClientID)
+	if err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	sub, err := p.storage.subjectOf(ctx, string(userID))
+	if errors.Is(err, ErrUserDisabled) {
+		p.refuse(w, r, req, "Your account is disabled. Ask your administrator.")
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	switch err := sub.mayUse(c); {
+	case errors.Is(err, ErrNotAgent):
+		p.auditRefusal(ctx, r, sub.User, c)
+		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to ITSM agents "+
+			"(roles itsm_admin, itsm_manager, itsm_user or itsm_viewer), and never to customer users. "+
+			"Ask your administrator if you need access.")
+		return
+	case errors.Is(err, ErrNoAccess):
+		p.auditRefusal(ctx, r, sub.User, c)
+		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to holders of the role "+
+			strings.Join(c.AccessRoles, " or ")+". Ask your administrator if you need access.")
+		return
+	}
+	sid := SID(p.cfg.SessionKey(r))
+	if sid == "" {
+		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
+		return
+	}
+	authTime := p.cfg.Now().UTC()
+	if p.cfg.AuthTime != nil {
+		if t := p.cfg.AuthTime(r); !t.IsZero() && t.Before(authTime) {
+			authTime = t.UTC()
+		}
+	}
+	complete := func(tx store.Tx) error {
+		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, authTime, true
+		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
+			return err
+		}
+		if err := tx.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: sid, ClientID: c.ID, UserID: string(sub.User.ID)}); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, p.audit(r, sub.User, "oidc.sign_in", c.ID)); err != nil {
+			return err
+		}
+		if c.ITSM {
+			return markITSMSignIn(ctx, tx, sub.User.ID)
+		}
+		return nil
+	}
+	err = p.cfg.Store.InTx(ctx, complete)
+	if errors.Is(err, store.ErrStale) {
+		err = p.cfg.Store.InTx(ctx, complete) // the user changed meanwhile: read it again
+	}
+	if err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	http.Redirect(w, r, p.cfg.Issuer+"/authorize/callback?id="+url.QueryEscape(id), http.StatusFound)
+}
+
+// markITSMSignIn records the first ITSM sign-in on the user (T1, D1).
+func markITSMSignIn(ctx context.Context, tx store.Tx, id directory.UserID) error {
+	u, err := tx.GetUser(ctx, directory.Scope{}, id)
+	if err != nil || u.ITSMSignedIn {
+		return err
+	}
+	before, _ := json.Marshal(map[string]bool{"itsm_signed_in": false})
+	u.ITSMSignedIn = true
+	if _, err := tx.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	after, _ := json.Marshal(map[string]bool{"itsm_signed_in": true})
+	if err := tx.AppendAudit(ctx, store.AuditRecord{ActorID: string(u.ID), ActorName: u.Username,
+		Action: "user.itsm_first_sign_in", TargetType: "user", TargetID: string(u.ID), Before: before, After: after}); err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(map[string]string{"user_id": string(u.ID)})
+	_, err = tx.Enqueue(ctx, store.Event{Topic: provision.TopicUserUpdated, Aggregate: "user:" + string(u.ID), Payload: payload})
+	return err
+}
+
+func (p *Provider) audit(r *http.Request, u directory.User, action, clientID string) store.AuditRecord {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return store.AuditRecord{At: p.cfg.Now().UTC(), ActorID: string(u.ID), ActorName: u.Username, Action: action,
+		TargetType: "oidc_client", TargetID: clientID, Source: host}
+}
+
+func (p *Provider) auditRefusal(ctx context.Context, r *http.Request, u directory.User, c store.OIDCClient) {
+	if err := p.cfg.Store.AppendAudit(ctx, p.audit(r, u, "oidc.sign_in_refused", c.ID)); err != nil {
+		p.cfg.Log.Error("oidc audit", "err", err)
+	}
+}
+
+// refuse shows a page saying why, whose link takes the browser back to the
+// client with error=access_denied; the request is dropped.
+func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, req authRequest, msg string) {
+	if err := p.cfg.Store.DeleteAuthRequest(r.Context(), req.r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.cfg.Log.Error("oidc refuse", "err", err)
+	}
+	back, err := op.AuthResponseURL(req.r.RedirectURI, req.GetResponseType(), req.GetResponseMode(),
+		oidc.ErrAccessDenied().WithDescription("the user may not use this application"), p.op.Encoder())
+	if err != nil {
+		back = ""
+	}
+	if st := req.r.State; st != "" && back != "" {
+		if u, err := url.Parse(back); err == nil && u.Query().Get("state") == "" {
+			q := u.Query()
+			q.Set("state", st)
+			u.RawQuery = q.Encode()
+			back = u.String()
+		}
+	}
+	renderPage(w, http.StatusForbidden, page{Title: "Access denied", Message: msg, Link: back, LinkText: "Back to the application"})
+}
+
+func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req authRequest, err error) {
+	p.cfg.Log.Error("oidc authorization", "err", err, "path", r.URL.Path)
+	op.AuthRequestError(w, r, req, oidc.ErrServerError(), p.op)
+}
+
+// SID is the sid claim of the platform session whose secret key (its
+// session cookie) is key: a hash, so the claim reveals nothing of the
+// cookie. A new sign-in gets a new cookie and so a new sid. Empty for an
+// empty key.
+func SID(key string) string {
+	if key == "" {
+		return ""
+	}
+	return HashSecret("opsiam sid\x00" + key)[:32]
+}

@@ -1,0 +1,375 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"opsiam/internal/manage"
+	"opsiam/internal/store"
+)
+
+// Storage implements op.Storage (and client credentials) over store.Store.
+// Codes and refresh tokens are kept only as SHA-256 hashes.
+type Storage struct {
+	Store  store.Store
+	Graphs *manage.RoleGraphs
+	Keys   *Keys
+	Now    func() time.Time
+
+	LoginPath            string // where op sends the browser to sign in (login.go)
+	AuthRequestLifetime  time.Duration
+	AccessTokenLifetime  time.Duration
+	IDTokenLifetime      time.Duration
+	RefreshTokenLifetime time.Duration
+}
+
+var (
+	_ op.Storage                        = (*Storage)(nil)
+	_ op.ClientCredentialsStorage       = (*Storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*Storage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*Storage)(nil)
+)
+
+func (s *Storage) now() time.Time { return s.Now().UTC() }
+
+func (s *Storage) client(ctx context.Context, id string) (client, error) {
+	c, err := s.getClient(ctx, id)
+	if err != nil {
+		return client{}, err
+	}
+	return client{c: c, loginPath: s.LoginPath, idLifetime: s.IDTokenLifetime}, nil
+}
+
+// CreateAuthRequest stores a validated authorization request. A public
+// client must use PKCE with S256; nobody may use the plain method.
+func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+	c, err := s.client(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if c.c.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (code_challenge with S256)")
+	}
+	if !c.hasGrant(GrantAuthorizationCode) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("the client may not use the authorization code grant")
+	}
+	r := store.OIDCAuthRequest{
+		ID: randomToken(), ClientID: req.ClientID, RedirectURI: req.RedirectURI, State: req.State,
+		Nonce: req.Nonce, Scopes: req.Scopes, ResponseType: string(req.ResponseType),
+		ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt, MaxAge: -1,
+		ExpiresAt: s.now().Add(s.AuthRequestLifetime),
+	}
+	if req.MaxAge != nil {
+		r.MaxAge = int64(*req.MaxAge)
+	}
+	if err := s.Store.SaveAuthRequest(ctx, r); err != nil {
+		return nil, err
+	}
+	return authRequest{r}, nil
+}
+
+// AuthRequestByID returns an unexpired authorization request.
+func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.Store.GetAuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return authRequest{r}, nil
+}
+
+// AuthRequestByCode finds the request a code was issued for, by the code's hash.
+func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	r, err := s.Store.GetAuthRequestByCode(ctx, HashSecret(code))
+	if err != nil {
+		return nil, err
+	}
+	return authRequest{r}, nil
+}
+
+// SaveAuthCode keeps the hash of the code issued for request id.
+func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.GetAuthRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.CodeHash = HashSecret(code)
+		return tx.SaveAuthRequest(ctx, r)
+	})
+}
+
+// DeleteAuthRequest removes a request once its code was exchanged, so a
+// code works once.
+func (s *Storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	err := s.Store.DeleteAuthRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("the code was already used")
+	}
+	return err
+}
+
+// grantOf tells the client, user and session a token request is for.
+func grantOf(req op.TokenRequest) (clientID, userID, sid string) {
+	switch r := req.(type) {
+	case authRequest:
+		return r.r.ClientID, r.r.UserID, r.r.SessionID
+	case refreshRequest:
+		return r.t.ClientID, r.t.UserID, r.t.SessionID
+	case clientCredentialsRequest:
+		return r.clientID, "", ""
+	}
+	return "", req.GetSubject(), ""
+}
+
+func (s *Storage) accessToken(req op.TokenRequest, family string) store.OIDCToken {
+	clientID, userID, sid := grantOf(req)
+	now := s.now()
+	id := randomToken()
+	if family == "" {
+		family = id
+	}
+	return store.OIDCToken{ID: id, FamilyID: family, ClientID: clientID, UserID: userID, SessionID: sid,
+		Scopes: req.GetScopes(), Audience: req.GetAudience(), ExpiresAt: now.Add(s.AccessTokenLifetime), CreatedAt: now}
+}
+
+// CreateAccessToken stores an access token without a refresh token
+// (client credentials, code flow without offline_access).
+func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	t := s.accessToken(req, "")
+	if err := s.Store.CreateAccessToken(ctx, t); err != nil {
+		return "", time.Time{}, err
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+// errRefreshReused reports a refresh token presented a second time.
+var errRefreshReused = errors.New("oidc: refresh token reused; its family is revoked")
+
+// CreateAccessAndRefreshTokens issues an access token and a new refresh
+// token. With currentRefreshToken set it rotates: the old token is marked
+// used in the same transaction, and if it was already used the whole family
+// is revoked (reuse detection, OAuth 2.0 Security BCP §4.14.2).
+func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
+	var at, rt store.OIDCToken
+	newToken := randomToken()
+	family := ""
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		rt = store.OIDCToken{ID: HashSecret(newToken), Scopes: req.GetScopes(), Audience: req.GetAudience(),
+			ExpiresAt: s.now().Add(s.RefreshTokenLifetime), CreatedAt: s.now()}
+		if currentRefreshToken != "" {
+			rr, ok := req.(refreshRequest)
+			if !ok || rr.t.ID != HashSecret(currentRefreshToken) {
+				return fmt.Errorf("oidc: rotation of a refresh token for a %T", req)
+			}
+			old := rr.t
+			family = old.FamilyID
+			if err := tx.UseRefreshToken(ctx, old.ID, s.now()); err != nil {
+				if errors.Is(err, store.ErrStale) {
+					return errRefreshReused
+				}
+				return err
+			}
+			rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = old.FamilyID, old.ClientID, old.UserID, old.SessionID
+			rt.AMR, rt.AuthTime = old.AMR, old.AuthTime
+			// A refresh token never outlives the sign-in it came from.
+			if limit := old.AuthTime.Add(s.RefreshTokenLifetime); !old.AuthTime.IsZero() && rt.ExpiresAt.After(limit) {
+				rt.ExpiresAt = limit
+			}
+		} else {
+			ar, ok := req.(authRequest)
+			if !ok {
+				return fmt.Errorf("oidc: refresh token for a %T", req)
+			}
+			rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = randomToken(), ar.r.ClientID, ar.r.UserID, ar.r.SessionID
+			rt.AMR, rt.AuthTime = ar.GetAMR(), ar.r.AuthTime
+			family = rt.FamilyID
+		}
+		at = s.accessToken(req, rt.FamilyID)
+		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		return tx.CreateAccessToken(ctx, at)
+	})
+	if errors.Is(err, errRefreshReused) {
+		rr, _ := req.(refreshRequest)
+		if rerr := s.revokeReused(ctx, family, rr.t.ClientID, rr.t.UserID); rerr != nil {
+			return "", "", time.Time{}, rerr
+		}
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used").WithParent(err)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)
+	}
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return at.ID, newToken, at.ExpiresAt, nil
+}
+
+// revokeReused revokes a family whose refresh token was presented twice,
+// with an audit record: a reuse means the token leaked or a client is broken.
+func (s *Storage) revokeReused(ctx context.Context, family, clientID, userID string) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.RevokeFamily(ctx, family); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: "oidc.refresh_token_reused",
+			TargetType: "oidc_client", TargetID: clientID})
+	})
+}
+
+// TokenRequestByRefreshToken finds an unused refresh token. A used one is
+// a reuse: the family is revoked and the request refused.
+func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	t, err := s.Store.GetRefreshToken(ctx, HashSecret(token))
+	if err != nil {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if !t.UsedAt.IsZero() {
+		if err := s.revokeReused(ctx, t.FamilyID, t.ClientID, t.UserID); err != nil {
+			return nil, err
+		}
+		return nil, errRefreshReused
+	}
+	sub, err := s.subjectOf(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.client(ctx, t.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.mayUse(c.c); err != nil {
+		return nil, err // no longer an agent, or outside the access rule: no new tokens
+	}
+	return refreshRequest{&t}, nil
+}
+
+// TerminateSession revokes the user's tokens at the client; the provider's
+// own end_session handler (logout.go) does the rest of a logout.
+func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return s.Store.RevokeUserClientTokens(ctx, userID, clientID)
+}
+
+// RevokeToken implements RFC 7009: an access token by its id, or a
+// refresh token (by the library's token id, its hash, or the token itself)
+// with its whole family. Unknown tokens are no error (§2.2).
+func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
+	if t, err := s.Store.GetAccessToken(ctx, tokenOrID); err == nil {
+		if t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
+		}
+		if err := s.Store.DeleteAccessToken(ctx, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	for _, id := range []string{tokenOrID, HashSecret(tokenOrID)} {
+		t, err := s.Store.GetRefreshToken(ctx, id)
+		if err != nil {
+			continue
+		}
+		if t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
+		}
+		if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	return nil
+}
+
+// GetRefreshTokenInfo identifies a refresh token of clientID for revocation.
+func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	t, err := s.Store.GetRefreshToken(ctx, HashSecret(token))
+	if err != nil || t.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return t.UserID, t.ID, nil
+}
+
+// SigningKey is the current signing key (Keys).
+func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.Keys.SigningKey(ctx)
+}
+
+// SignatureAlgorithms: RS256 only.
+func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{Algorithm}, nil
+}
+
+// KeySet is the JWKS (Keys).
+func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.Keys.KeySet(ctx) }
+
+// GetClientByClientID loads a registered client; an unknown one is a plain error.
+func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.client(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("unknown client %q", id)
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return c, nil
+}
+
+// AuthorizeClientIDSecret checks a confidential client's secret against
+// its hash in constant time.
+func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.getClient(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		secretMatches(HashSecret("x"), secret) // same work for unknown clients
+		return errors.New("invalid client credentials")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if c.Public || !secretMatches(c.SecretHash, secret) {
+		return errors.New("invalid client credentials")
+	}
+	return nil
+}
+
+// ClientCredentials authenticates a client for the client_credentials grant.
+func (s *Storage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if err := s.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		return nil, err
+	}
+	c, err := s.client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.hasGrant(GrantClientCredentials) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("the client may not use client_credentials")
+	}
+	return c, nil
+}
+
+// ClientCredentialsTokenRequest makes the client the token's subject.
+func (s *Storage) ClientCredentialsTokenRequest(_ context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	return clientCredentialsRequest{clientID: id, scopes: scopes}, nil
+}
+
+// GetKeyByIDAndClientID: the JWT profile grant is not offered.
+func (s *Storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("jwt profile not supported")
+}
+
+// ValidateJWTProfileScopes: the JWT profile grant is not offered.
+func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("jwt profile not supported")
+}
+
+// Health reports whether the database is ready.
+func (s *Storage) Health(ctx context.Context) error { return s.Store.Ready(ctx) }

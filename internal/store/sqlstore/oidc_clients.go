@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"opsiam/internal/store"
+)
+
+const oidcClientCols = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
+ public, grant_types, itsm, access_roles, claims, created_at, updated_at`
+
+// jsonText encodes v as JSON text for a TEXT column.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain values are stored this way
+	}
+	return string(b)
+}
+
+func scanOIDCClient(r interface{ Scan(...any) error }) (store.OIDCClient, error) {
+	var c store.OIDCClient
+	var redirects, postLogout, grants, access, claims string
+	var created, updated int64
+	err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &redirects, &postLogout, &c.BackchannelLogoutURI,
+		&c.Public, &grants, &c.ITSM, &access, &claims, &created, &updated)
+	if err != nil {
+		return c, notFound(err)
+	}
+	if err := errors.Join(json.Unmarshal([]byte(redirects), &c.RedirectURIs),
+		json.Unmarshal([]byte(postLogout), &c.PostLogoutRedirectURIs),
+		json.Unmarshal([]byte(grants), &c.GrantTypes), json.Unmarshal([]byte(access), &c.AccessRoles), json.Unmarshal([]byte(claims), &c.Claims)); err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return c, nil
+}
+
+func (q *queries) CreateOIDCClient(ctx context.Context, c store.OIDCClient) (store.OIDCClient, error) {
+	now := q.now().UTC().Truncate(time.Microsecond)
+	c.CreatedAt, c.UpdatedAt = now, now
+	if c.RedirectURIs == nil {
+		c.RedirectURIs = []string{}
+	}
+	if c.PostLogoutRedirectURIs == nil {
+		c.PostLogoutRedirectURIs = []string{}
+	}
+	if c.GrantTypes == nil {
+		c.GrantTypes = []string{}
+	}
+	if c.AccessRoles == nil {
+		c.AccessRoles = []string{}
+	}
+	if c.Claims == nil {
+		c.Claims = []string{}
+	}
+	_, err := q.exec(ctx, `INSERT INTO oidc_clients (`+oidcClientCols+`)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.ID, c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs),
+		c.BackchannelLogoutURI, c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now), toMicros(now))
+	if errors.Is(err, store.ErrConflict) {
+		return store.OIDCClient{}, &store.ConflictError{Field: "client_id"}
+	}
+	if err != nil {
+		return store.OIDCClient{}, err
+	}
+	return c, nil
+}
+
+func (q *queries) GetOIDCClient(ctx context.Context, id string) (store.OIDCClient, error) {
+	return scanOIDCClient(q.rd.QueryRowContext(ctx, `SELECT `+oidcClientCols+` FROM oidc_clients WHERE id = $1`, id))
+}
+
+func (q *queries) ListOIDCClients(ctx context.Context) ([]store.OIDCClient, error) {
+	rows, err := q.rd.QueryContext(ctx, `SELECT `+oidcClientCols+` FROM oidc_clients ORDER BY id`)
+	return scanAll(rows, err, scanOIDCClient)
+}
+
+func (q *queries) UpdateOIDCClient(ctx context.Context, c store.OIDCClient) (store.OIDCClient, error) {
+	now := q.now().UTC().Truncate(time.Microsecond)
+	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes, &c.AccessRoles, &c.Claims} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	err := q.execOne(ctx, `UPDATE oidc_clients SET name = $1, secret_hash = $2, redirect_uris = $3,
+ post_logout_redirect_uris = $4, backchannel_logout_uri = $5, public = $6, grant_types = $7, itsm = $8,
+ access_roles = $9, claims = $10, updated_at = $11 WHERE id = $12`,
+		c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), c.BackchannelLogoutURI,
+		c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now), c.ID)
+	if err != nil {
+		return store.OIDCClient{}, err
+	}
+	return scanOIDCClient(q.wr.QueryRowContext(ctx, `SELECT `+oidcClientCols+` FROM oidc_clients WHERE id = $1`, c.ID))
+}
+
+func (q *queries) DeleteOIDCClient(ctx context.Context, id string) error {
+	return q.execOne(ctx, `DELETE FROM oidc_clients WHERE id = $1`, id)
+}
