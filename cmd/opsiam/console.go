@@ -5,21 +5,24 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"opsiam/internal/auth"
 	"opsiam/internal/config"
 	"opsiam/internal/console"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 	"opsiam/internal/provision/gitlab"
 )
 
 // mountConsole mounts the admin console under /console/ (issue 6) and sends
 // GET / there. Its templates are parsed here, so a broken one stops the
-// server at start. gl is the GitLab target, nil when GitLab is off: the Git
+// server at start. Its Applications area registers OpenID Connect clients
+// through the same service as /api/v1/clients. gl is the GitLab target, nil when GitLab is off: the Git
 // members tab then says "not configured".
 func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, gl *gitlab.Target, log *slog.Logger) error {
 	c, err := console.New(console.Config{Manage: svc, Auth: a, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://"),
-		GitMembers: gitMembers(gl)})
+		GitMembers: gitMembers(gl), Clients: &oidc.ClientService{Store: svc.Store, Now: time.Now}})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/i18n"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	Log    *slog.Logger
 	// Secure marks the language cookie Secure; set it when the issuer is https.
 	Secure bool
+	// Clients registers OpenID Connect clients (S1) for the Applications
+	// area; nil hides it.
+	Clients *oidc.ClientService
 	// GitMembers lists Git members (P2); nil shows "not configured".
 	GitMembers GitMembersFunc
 	// PageSize is the number of rows of a list page (default 50).
@@ -76,7 +80,7 @@ type Console struct {
 func pageNames() []string {
 	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
 		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-		"audit", "message"}
+		"audit", "message", "apps", "app_form", "app_secret"}
 }
 
 // partials are parsed with every page.
@@ -132,6 +136,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountGroups(mux)
 	c.mountRoles(mux)
 	c.mountCustomers(mux)
+	c.mountApps(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
 	mux.Handle(Prefix, c.page(func(w http.ResponseWriter, r *http.Request, v *view) error { return errNotFound }))
 }

@@ -16,6 +16,7 @@ import (
 	"opsiam/internal/console"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
@@ -65,7 +66,7 @@ func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.H
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := console.New(console.Config{Manage: svc, Auth: as, GitMembers: git})
+	c, err := console.New(console.Config{Manage: svc, Auth: as, GitMembers: git, Clients: &oidc.ClientService{Store: db}})
 	if err != nil {
 		tb.Fatal(err)
 	}

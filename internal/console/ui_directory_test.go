@@ -100,6 +100,13 @@ func TestBrowserDirectory(t *testing.T) {
 	b.checkPage("group-edit")
 	b.navigate("/console/customers/new")
 	b.checkPage("customer-new")
+	b.navigate("/console/apps/new")
+	b.checkPage("app-new")
+	b.do(chromedp.SendKeys(chromedp.CSS("#f-name"), "Wiki"), chromedp.SendKeys(chromedp.CSS("#f-redirect_uris"), "https://wiki.example/cb"),
+		chromedp.Click(chromedp.CSS("#app-save")), chromedp.WaitVisible(chromedp.CSS("#app-secret")))
+	b.checkPage("app-created")
+	b.navigate("/console/apps")
+	b.checkPage("apps")
 	admin, err := s.db.GetUserByUsername(ctx, directory.Scope{}, "admin")
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +118,8 @@ func TestBrowserDirectory(t *testing.T) {
 	b.navigate("/console/audit")
 	b.checkPage("audit")
 	first := b.text("#audit-table tbody tr td:nth-child(3)")
-	if first != "role.delete" {
-		t.Fatalf("newest audit record is %q, want role.delete", first)
+	if first != "oidc_client.create" {
+		t.Fatalf("newest audit record is %q, want oidc_client.create", first)
 	}
 }
 
