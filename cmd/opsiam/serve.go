@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"time"
 
 	"opsiam/internal/auth"
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/metrics"
 	"opsiam/internal/oidc"
+	"opsiam/internal/provision"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -114,8 +117,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	api.Mount(mux)
 	mountClientsAPI(mux, api, prov.store, e.log)
 
+	reg := &metrics.Registry{Start: time.Now(), Gauges: []metrics.Gauge{outboxGauge(prov.outbox)}}
+	mux.Handle("GET /metrics", reg)
+
 	srv := &http.Server{
-		Handler:           platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log),
+		Handler:           reg.Middleware(platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
@@ -147,5 +153,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 func snapshotBilling(ctx context.Context, svc *manage.Service, log *slog.Logger) {
 	if _, err := svc.SnapshotBilling(ctx); err != nil && ctx.Err() == nil {
 		log.Error("billing snapshot", "err", err)
+	}
+}
+
+// outboxGauge samples the outbox deliveries by state (P1: failures are
+// visible), for GET /metrics.
+func outboxGauge(o *provision.Outbox) metrics.Gauge {
+	return metrics.Gauge{
+		Name: "opsiam_outbox_deliveries",
+		Help: "Outbox deliveries by state (pending, done, dead).",
+		Sample: func(ctx context.Context) ([]metrics.Sample, error) {
+			counts, err := o.Counts(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]metrics.Sample, 0, len(counts))
+			for state, n := range counts {
+				out = append(out, metrics.Sample{Labels: [][2]string{{"state", string(state)}}, Value: float64(n)})
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].Labels[0][1] < out[j].Labels[0][1] })
+			return out, nil
+		},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -154,5 +155,26 @@ func TestRunRejectsBadInput(t *testing.T) {
 				t.Fatalf("run(%v) = %v, want an error mentioning %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeMetrics: GET /metrics (SPEC §7) answers in the Prometheus text
+// format with request counters and the outbox gauge.
+func TestServeMetrics(t *testing.T) {
+	base, _ := startServer(t, nil, "--data-dir", t.TempDir())
+	get(t, base+"/healthz")
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics = %d", resp.StatusCode)
+	}
+	for _, want := range []string{`opsiam_http_requests_total{method="GET",code="2xx"}`, "# TYPE opsiam_outbox_deliveries gauge", "opsiam_scrape_errors 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }
