@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,11 +16,9 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
-	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
-	"opsiam/internal/store"
 )
 
 // keyEncryptionKey returns the configured key-encryption key, or the one
@@ -138,24 +135,3 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 	return prov, nil
 }
 
-// mountClientsAPI serves /api/v1/clients (S1: clients registered by
-// administrators) with the REST API's credentials: callers need the
-// client.write permission (user_admin).
-func mountClientsAPI(mux *http.ServeMux, api *httpapi.API, st store.Store, log *slog.Logger) {
-	(&oidc.ClientsAPI{
-		Service: &oidc.ClientService{Store: st, Now: time.Now},
-		Log:     log,
-		Authenticate: func(r *http.Request) (oidc.Actor, bool, error) {
-			p, ok, err := api.Caller(r)
-			switch {
-			case err != nil:
-				return oidc.Actor{}, true, fmt.Errorf("%w: %v", oidc.ErrForbidden, err)
-			case !ok:
-				return oidc.Actor{}, false, nil
-			case !p.Can(directory.PermClientWrite):
-				return oidc.Actor{}, true, oidc.ErrForbidden
-			}
-			return oidc.Actor{ID: string(p.User.ID), Name: p.User.Username, Source: r.RemoteAddr}, true, nil
-		},
-	}).Mount(mux)
-}

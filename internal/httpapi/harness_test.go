@@ -17,6 +17,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/gitlab/gitlabfake"
@@ -74,6 +75,7 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	api := &httpapi.API{Manage: svc, Skills: skills, Now: time.Now,
 		Outbox:      &provision.Outbox{Store: db, Now: time.Now},
 		Webhooks:    &webhook.Service{Store: db, Now: time.Now},
+		Clients:     &oidc.ClientService{Store: db, Now: time.Now},
 		Credentials: []httpapi.Credential{httpapi.PlatformToken(auth.PlatformTokens{Store: db, Now: time.Now})}}
 	fake := gitlabfake.New("glpat-test")
 	gl := httptest.NewServer(fake)
