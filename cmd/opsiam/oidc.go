@@ -134,4 +134,3 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 	prov.Mount(mux)
 	return prov, nil
 }
-
