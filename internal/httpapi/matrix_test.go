@@ -199,6 +199,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", "/billing", "", "22244"},
 		{"GET", "/billing/report?from=2026-01-01", "", "22244"},
 		{"GET", "/audit", "", "22444"},
+		{"GET", "/audit?format=csv", "", "22444"},
 		{"GET", "/outbox?state=pending", "", "22444"},
 		{"GET", "/outbox/{d}", "", "22444"},
 		{"POST", "/outbox/{d}/replay", "", "cc444"},
