@@ -107,7 +107,8 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 			}
 			return time.Time{}
 		},
-		LoginURL: func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		LoginURL:  func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		ReauthURL: func(ret string) string { return "/login?reauth=1&next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := r.Cookie(signin.SessionCookie)
 			if err != nil || c.Value == "" {
