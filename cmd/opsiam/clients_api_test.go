@@ -27,8 +27,9 @@ func do(t *testing.T, method, url, tok, body string) (int, map[string]any) {
 	return res.StatusCode, out
 }
 
-// TestServeMountsClientsAPI: /api/v1/clients (SPEC §7) is served with the
-// REST API's credentials and needs user_admin (client.write).
+// TestServeMountsClientsAPI: /api/v1/clients (SPEC §7) is served by the
+// REST API and needs user_admin (client.write); a caller without it gets
+// 404, as for the webhooks (the API does not reveal what it may not read).
 func TestServeMountsClientsAPI(t *testing.T) {
 	dir := t.TempDir()
 	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
@@ -40,7 +41,7 @@ func TestServeMountsClientsAPI(t *testing.T) {
 	if code, _ := do(t, "POST", base+"/api/v1/clients", "", body); code != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", code)
 	}
-	if code, _ := do(t, "POST", base+"/api/v1/clients", plain, body); code != http.StatusForbidden {
+	if code, _ := do(t, "POST", base+"/api/v1/clients", plain, body); code != http.StatusNotFound {
 		t.Fatalf("user without user_admin: %d", code)
 	}
 	code, c := do(t, "POST", base+"/api/v1/clients", admin, body)

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,11 +16,9 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
-	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
-	"opsiam/internal/store"
 )
 
 // keyEncryptionKey returns the configured key-encryption key, or the one
@@ -110,7 +107,8 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 			}
 			return time.Time{}
 		},
-		LoginURL: func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		LoginURL:  func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		ReauthURL: func(ret string) string { return "/login?reauth=1&next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := r.Cookie(signin.SessionCookie)
 			if err != nil || c.Value == "" {
@@ -136,26 +134,4 @@ func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mu
 	}
 	prov.Mount(mux)
 	return prov, nil
-}
-
-// mountClientsAPI serves /api/v1/clients (S1: clients registered by
-// administrators) with the REST API's credentials: callers need the
-// client.write permission (user_admin).
-func mountClientsAPI(mux *http.ServeMux, api *httpapi.API, st store.Store, log *slog.Logger) {
-	(&oidc.ClientsAPI{
-		Service: &oidc.ClientService{Store: st, Now: time.Now},
-		Log:     log,
-		Authenticate: func(r *http.Request) (oidc.Actor, bool, error) {
-			p, ok, err := api.Caller(r)
-			switch {
-			case err != nil:
-				return oidc.Actor{}, true, fmt.Errorf("%w: %v", oidc.ErrForbidden, err)
-			case !ok:
-				return oidc.Actor{}, false, nil
-			case !p.Can(directory.PermClientWrite):
-				return oidc.Actor{}, true, oidc.ErrForbidden
-			}
-			return oidc.Actor{ID: string(p.User.ID), Name: p.User.Username, Source: r.RemoteAddr}, true, nil
-		},
-	}).Mount(mux)
 }

@@ -111,11 +111,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Outbox:   prov.outbox,
 		Webhooks: prov.webhooks,
 		GitLab:   prov.gitlab,
+		Clients:  &oidc.ClientService{Store: prov.store, Now: time.Now},
 		Log:      e.log,
 		Now:      time.Now,
 	}
 	api.Mount(mux)
-	mountClientsAPI(mux, api, prov.store, e.log)
 
 	reg := &metrics.Registry{Start: time.Now(), Gauges: []metrics.Gauge{outboxGauge(prov.outbox)}}
 	mux.Handle("GET /metrics", reg)

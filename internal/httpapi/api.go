@@ -30,8 +30,10 @@ type API struct {
 	// GitLab lists the Git members tab of a group (G2); nil when GitLab
 	// provisioning is off, and the endpoint answers 404.
 	GitLab *gitlab.Target
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Clients serves /clients (S1); nil answers 404.
+	Clients ClientManager
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	crossOrigin *http.CrossOriginProtection
 }
@@ -115,6 +117,14 @@ func (a *API) routes() []route {
 		r("GET", "/outbox/{id}", a.getDelivery),
 		r("POST", "/outbox/{id}/replay", a.replayDelivery),
 		r("POST", "/outbox/{id}/discard", a.discardDelivery),
+		r("GET", "/clients", a.listClients),
+		r("POST", "/clients", a.createClient),
+		r("GET", "/clients/{id}", a.getClient),
+		r("PUT", "/clients/{id}", a.updateClient),
+		r("PATCH", "/clients/{id}", a.updateClient),
+		r("DELETE", "/clients/{id}", a.deleteClient),
+		r("POST", "/clients/{id}/secret", a.rotateClientSecret),
+
 		r("GET", "/webhooks", a.listWebhooks),
 		r("POST", "/webhooks", a.createWebhook),
 		r("GET", "/webhooks/{id}", a.getWebhook),

@@ -115,18 +115,3 @@ func (a *API) authenticate(r *http.Request) (*http.Request, error) {
 	}
 	return r, errUnauthenticated
 }
-
-// Caller authenticates r with the API's credentials, for handlers mounted
-// beside the API (the OpenID Connect clients API). ok is false when r
-// carries no valid credential; err is a cross-origin refusal of a cookie
-// credential or a failure to load the caller.
-func (a *API) Caller(r *http.Request) (p *Principal, ok bool, err error) {
-	r, err = a.authenticate(r)
-	switch {
-	case errors.Is(err, errUnauthenticated):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, err
-	}
-	return principal(r), true, nil
-}

@@ -113,12 +113,18 @@ func (a *API) billing(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listAudit searches the audit log (O1) by actor, target, action and time
-// (RFC 3339 since/until), newest first.
+// (RFC 3339 since/until), newest first; as CSV (format=csv or Accept:
+// text/csv) it exports every matching record from cursor on, limit aside.
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Vary", "Accept")
 	if err := needPerm(principal(r), directory.PermAuditRead, false); err != nil {
 		return err
 	}
 	limit, cursor, err := listParams(r)
+	if err != nil {
+		return err
+	}
+	asCSV, err := wantsCSV(r)
 	if err != nil {
 		return err
 	}
@@ -136,6 +142,9 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 			}
 			*p.dst = t
 		}
+	}
+	if asCSV {
+		return a.exportAudit(w, r, aq)
 	}
 	page, err := a.Manage.Store.ListAudit(r.Context(), aq)
 	if err != nil {

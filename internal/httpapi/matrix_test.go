@@ -14,6 +14,7 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
@@ -24,7 +25,7 @@ var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 // targets are fresh objects made for each request of the matrix, so that
 // one caller's change never decides another caller's answer.
 type targets struct {
-	u, o, g, g2, r, r2, c, member, w, d string
+	u, o, g, g2, r, r2, c, member, w, d, k string
 }
 
 func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled directory.GroupID, n int) targets {
@@ -67,6 +68,11 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if err != nil {
 		t.Fatal(err)
 	}
+	k, _, err := e.api.Clients.Create(ctx, oidc.Actor{Source: "setup"}, oidc.ClientInput{ClientID: fmt.Sprintf("tk%d", n), Name: "App",
+		RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.db.FanOut(ctx, 100000, func(store.Event) []string { return []string{"test"} }, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +80,12 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if err != nil || len(ds.Items) == 0 {
 		t.Fatalf("no delivery: %v", err)
 	}
-	return targets{w: wh.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
+	return targets{w: wh.ID, k: k.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
 		u: string(u.ID), o: string(o.ID), g: string(g.ID), g2: string(g2.ID), r: string(r.ID), r2: string(r2.ID), c: string(c.ID), member: string(u.ID)}
 }
 
 func (tg targets) fill(s string) string {
-	return strings.NewReplacer("{w}", tg.w, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c).Replace(s)
+	return strings.NewReplacer("{w}", tg.w, "{k}", tg.k, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c).Replace(s)
 }
 
 // TestPermissionMatrix is acceptance 3: every endpoint for the admin, a
@@ -193,10 +199,18 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", "/billing", "", "22244"},
 		{"GET", "/billing/report?from=2026-01-01", "", "22244"},
 		{"GET", "/audit", "", "22444"},
+		{"GET", "/audit?format=csv", "", "22444"},
 		{"GET", "/outbox?state=pending", "", "22444"},
 		{"GET", "/outbox/{d}", "", "22444"},
 		{"POST", "/outbox/{d}/replay", "", "cc444"},
 		{"POST", "/outbox/{d}/discard", "", "cc444"},
+		{"GET", "/clients", "", "22444"},
+		{"POST", "/clients", `{"client_id":"nk{n}","name":"New","redirect_uris":["https://app.example/cb"]}`, "22444"},
+		{"GET", "/clients/{k}", "", "22444"},
+		{"PUT", "/clients/{k}", `{"name":"Renamed"}`, "22444"},
+		{"PATCH", "/clients/{k}", `{"itsm":true}`, "22444"},
+		{"DELETE", "/clients/{k}", "", "22444"},
+		{"POST", "/clients/{k}/secret", "", "22444"},
 		{"GET", "/webhooks", "", "22444"},
 		{"POST", "/webhooks", `{"url":"https://hooks.example/{n}","event_types":["user.*"]}`, "22444"},
 		{"GET", "/webhooks/{w}", "", "22444"},

@@ -60,7 +60,13 @@ type testEnv struct {
 	logins   atomic.Int32 // GET /login: password prompts shown
 	sessKey  []byte
 	loggedIn atomic.Int32
-	replicas int // providers sharing the database; requests alternate
+	reauths  atomic.Int32 // GET /login?reauth=1: new sign-ins asked for
+	// signedInAt holds each session cookie's sign-in time (Config.AuthTime).
+	signedInAt sync.Map
+	// loginSkew is added to the sign-in times recorded: the sign-in page's
+	// replica has a clock that is off.
+	loginSkew time.Duration
+	replicas  int // providers sharing the database; requests alternate
 }
 
 type envOption func(*Config)
@@ -110,6 +116,15 @@ func newEnvOn(t testing.TB, db *sqlstore.DB, replicas int, opts ...envOption) *t
 			}
 			return ""
 		}, LoginURL: func(ret string) string { return "/login?return=" + url.QueryEscape(ret) },
+		ReauthURL: func(ret string) string { return "/login?reauth=1&return=" + url.QueryEscape(ret) },
+		AuthTime: func(r *http.Request) time.Time {
+			if ck, err := r.Cookie("test_session"); err == nil {
+				if t, ok := e.signedInAt.Load(ck.Value); ok {
+					return t.(time.Time)
+				}
+			}
+			return time.Time{}
+		},
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			http.SetCookie(w, &http.Cookie{Name: "test_session", Value: "", Path: "/", MaxAge: -1})
 			return nil
@@ -171,6 +186,9 @@ func (e *testEnv) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		e.logins.Add(1)
+		if r.FormValue("reauth") == "1" {
+			e.reauths.Add(1)
+		}
 		fmt.Fprintf(w, loginForm, html.EscapeString(ret))
 		return
 	}
@@ -191,7 +209,9 @@ func (e *testEnv) login(w http.ResponseWriter, r *http.Request) {
 	}
 	e.loggedIn.Add(1)
 	// a new random value per sign-in, as the real session cookie
-	http.SetCookie(w, &http.Cookie{Name: "test_session", Value: e.sign(string(u.ID) + ":" + randomToken()), Path: "/", HttpOnly: true})
+	value := e.sign(string(u.ID) + ":" + randomToken())
+	e.signedInAt.Store(value, e.clock.Now().Add(e.loginSkew))
+	http.SetCookie(w, &http.Cookie{Name: "test_session", Value: value, Path: "/", HttpOnly: true})
 	http.Redirect(w, r, ret, http.StatusFound)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -47,7 +48,37 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 			op.AuthRequestError(w, r, req, oidc.ErrLoginRequired(), p.op)
 			return
 		}
+		if wantsNewSignIn(ar) && ar.SessionID == "" {
+			if !p.markSentToSignIn(w, r, req, noSession) {
+				return
+			}
+		}
 		http.Redirect(w, r, p.cfg.LoginURL(p.prefix+ContinuePath+"?id="+url.QueryEscape(id)), http.StatusFound)
+		return
+	}
+	authTime := p.cfg.Now().UTC()
+	if p.cfg.AuthTime != nil {
+		if t := p.cfg.AuthTime(r); !t.IsZero() && t.Before(authTime) {
+			authTime = t.UTC()
+		}
+	}
+	sid := SID(p.cfg.SessionKey(r))
+	if sid == "" {
+		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
+		return
+	}
+	if p.needsNewSignIn(ar, authTime, sid) {
+		switch {
+		case slices.Contains(ar.Prompt, oidc.PromptNone):
+			op.AuthRequestError(w, r, req, oidc.ErrLoginRequired().WithDescription("the sign-in is older than max_age"), p.op)
+		case p.cfg.ReauthURL == nil:
+			op.AuthRequestError(w, r, req, oidc.ErrLoginRequired().WithDescription("this server cannot ask for a new sign-in"), p.op)
+		default:
+			if !p.markSentToSignIn(w, r, req, sid) {
+				return
+			}
+			http.Redirect(w, r, p.cfg.ReauthURL(p.prefix+ContinuePath+"?id="+url.QueryEscape(id)), http.StatusFound)
+		}
 		return
 	}
 	c, err := p.cfg.Store.GetOIDCClient(ctx, ar.ClientID)
@@ -77,17 +108,6 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 			strings.Join(c.AccessRoles, " or ")+". Ask your administrator if you need access.")
 		return
 	}
-	sid := SID(p.cfg.SessionKey(r))
-	if sid == "" {
-		p.serverError(w, r, req, errors.New("oidc: a signed-in request without a session key"))
-		return
-	}
-	authTime := p.cfg.Now().UTC()
-	if p.cfg.AuthTime != nil {
-		if t := p.cfg.AuthTime(r); !t.IsZero() && t.Before(authTime) {
-			authTime = t.UTC()
-		}
-	}
 	complete := func(tx store.Tx) error {
 		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, authTime, true
 		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
@@ -113,6 +133,47 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, p.cfg.Issuer+"/authorize/callback?id="+url.QueryEscape(id), http.StatusFound)
+}
+
+// noSession marks a request whose browser was sent to sign in without a
+// session (markSentToSignIn).
+const noSession = "-"
+
+// wantsNewSignIn reports whether ar asks for a fresh sign-in (prompt=login)
+// or bounds its age (max_age; prompt=login arrives as max_age 0 too).
+func wantsNewSignIn(ar store.OIDCAuthRequest) bool {
+	return slices.Contains(ar.Prompt, oidc.PromptLogin) || ar.MaxAge >= 0
+}
+
+// needsNewSignIn reports whether request ar wants a sign-in newer than that
+// of the platform session sid, signed in at authTime (OIDC Core §3.1.2.1):
+// prompt=login, or more than max_age seconds since authTime. It is
+// satisfied by a sign-in after the request was made, and by any session
+// other than the one the request sent to sign in again (markSentToSignIn:
+// every sign-in makes a new session, so a new sid is a new sign-in, however
+// long it took and whatever the replicas' clocks say).
+func (p *Provider) needsNewSignIn(ar store.OIDCAuthRequest, authTime time.Time, sid string) bool {
+	if !slices.Contains(ar.Prompt, oidc.PromptLogin) &&
+		!(ar.MaxAge >= 0 && p.cfg.Now().Sub(authTime) > time.Duration(ar.MaxAge)*time.Second) {
+		return false
+	}
+	if ar.SessionID != "" && ar.SessionID != sid {
+		return false
+	}
+	created := ar.ExpiresAt.Add(-p.storage.AuthRequestLifetime)
+	return authTime.Before(created)
+}
+
+// markSentToSignIn records on the pending request which session (sid, or
+// noSession) it sends to sign in; until the request is completed its
+// SessionID holds nothing else. False when it failed and was answered.
+func (p *Provider) markSentToSignIn(w http.ResponseWriter, r *http.Request, req authRequest, sid string) bool {
+	req.r.SessionID = sid
+	if err := p.cfg.Store.SaveAuthRequest(r.Context(), req.r); err != nil {
+		p.serverError(w, r, req, err)
+		return false
+	}
+	return true
 }
 
 // markITSMSignIn records the first ITSM sign-in on the user (T1, D1).

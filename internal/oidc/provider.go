@@ -44,6 +44,11 @@ type Config struct {
 	// LoginURL builds the sign-in page's URL that returns to returnTo
 	// (a path on this server) after signing in.
 	LoginURL func(returnTo string) string
+	// ReauthURL builds the sign-in page's URL that asks for the password
+	// even with a valid session, then returns to returnTo: the answer to
+	// prompt=login and to a max_age the session is older than (OIDC Core
+	// §3.1.2.1). It needs AuthTime. Nil: such requests get login_required.
+	ReauthURL func(returnTo string) string
 	// EndSession ends the platform session of the request (RP-initiated
 	// logout, A5); nil when there is none to end.
 	EndSession func(w http.ResponseWriter, r *http.Request) error
@@ -80,6 +85,9 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.Sessions == nil || cfg.SessionKey == nil || cfg.LoginURL == nil {
 		return nil, errors.New("oidc: Sessions, SessionKey and LoginURL are required")
+	}
+	if cfg.ReauthURL != nil && cfg.AuthTime == nil {
+		return nil, errors.New("oidc: ReauthURL needs AuthTime")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -11,7 +11,10 @@ import (
 )
 
 // getLogin shows the step the browser's session is at: the password form,
-// the code form, or OTP enrolment (A1). A signed-in user goes on to next.
+// the code form, or OTP enrolment (A1). A signed-in user goes on to next,
+// unless reauth=1 asks for a new sign-in (an application's prompt=login or
+// max_age): then the password form is shown, and signing in replaces the
+// session, so its sign-in time is new.
 func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request, v *view) error {
 	v.Next = localPath(r.URL.Query().Get("next"), "")
 	sess, err := h.cfg.Auth.Session(r.Context(), sessionToken(r))
@@ -21,6 +24,10 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request, v *view) erro
 		return nil
 	case err != nil:
 		return err
+	case sess.Stage == store.StageFull && r.URL.Query().Get("reauth") == "1":
+		v.Notice = v.T("login.reauth")
+		h.render(w, http.StatusOK, "login", v)
+		return nil
 	case sess.Stage == store.StageFull:
 		http.Redirect(w, r, localPath(v.Next, "/account"), http.StatusSeeOther)
 		return nil

@@ -278,3 +278,29 @@ func TestJapaneseFieldErrors(t *testing.T) {
 		t.Fatal("English failure text missing for an English browser")
 	}
 }
+
+// TestReauth: /login?reauth=1 (an application's prompt=login or max_age,
+// OIDC Core §3.1.2.1) shows a signed-in browser the password form instead
+// of sending it on, keeps next, and signing in makes a new session.
+func TestReauth(t *testing.T) {
+	s := newServer(t, nil)
+	s.user(t, "alice", pw, false)
+	b := newBrowser(t, s.URL)
+	b.signIn("alice", pw)
+	session := b.cookie(signin.SessionCookie)
+	if code, body := b.get("/login?next=/account"); code != 200 || strings.Contains(body, `id="login-form"`) {
+		t.Fatalf("a signed-in browser without reauth: %d, sign-in form shown: %v", code, strings.Contains(body, `id="login-form"`))
+	}
+	code, body := b.get("/login?reauth=1&next=/account")
+	if code != 200 {
+		t.Fatalf("GET /login?reauth=1 = %d", code)
+	}
+	mustContain(t, body, `id="login-form"`, `name="next" value="/account"`, `id="notice"`)
+	code, body = b.post("/login", url.Values{"username": {"alice"}, "password": {pw}, "next": {"/account"}})
+	if code != 200 || !strings.Contains(body, `id="account-username">alice<`) {
+		t.Fatalf("sign-in again ended at %d:\n%s", code, body)
+	}
+	if b.cookie(signin.SessionCookie) == session {
+		t.Fatal("signing in again kept the old session")
+	}
+}
