@@ -80,7 +80,7 @@ type Console struct {
 func pageNames() []string {
 	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
 		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-		"audit", "message", "apps", "app_form", "app_secret"}
+		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename"}
 }
 
 // partials are parsed with every page.
