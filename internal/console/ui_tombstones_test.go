@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/provision"
+	"opsiam/internal/store"
 )
 
 // The deleted-user screens (D2, D3; reference §6.3) in headless Chromium:
@@ -168,6 +170,29 @@ func TestBrowserTombstoneA(t *testing.T) {
 	m := s.userNamed(t, "mari")
 	s.checkTomb(t, mari.ID, "mari", "mari.ops@example.test", m.ID)
 	s.checkEvents(t, m.ID, "itsm.tombstone_taken_over mari/mari.ops@example.test (was mari/mari@acme.example)")
+
+	// The ITSM events wait in the outbox (P1): the Outbox page lists them;
+	// a dead delivery is replayed after the confirmation.
+	b.do(chromedp.Click(chromedp.CSS("#nav-outbox")))
+	b.waitURL("/console/outbox")
+	k := s.deadDelivery(t, "otto")
+	b.navigate("/console/outbox?state=pending")
+	if got := b.text("#outbox-table"); !strings.Contains(got, "itsm.tombstone_taken_over") || !strings.Contains(got, "user:"+string(m.ID)) {
+		t.Fatalf("pending list lacks the take-over event:\n%s", got)
+	}
+	b.checkPage("outbox-pending")
+	b.navigate("/console/outbox?state=dead")
+	row := `#outbox-table tr[data-delivery="` + provision.DeliveryID(k) + `"]`
+	if got := b.text(row + " .last-error"); got != "HTTP 503 from the ITSM app" {
+		t.Fatalf("last error shown as %q", got)
+	}
+	b.checkPage("outbox-dead")
+	b.do(chromedp.Click(chromedp.CSS(row + " button.replay")))
+	b.confirm("/console/outbox?done=replayed&state=dead")
+	if d, err := s.db.GetDelivery(context.Background(), k); err != nil || d.State != store.DeliveryPending {
+		t.Fatalf("after replay in the browser: %+v %v", d, err)
+	}
+	b.checkPage("outbox-replayed")
 }
 
 // TestBrowserTombstoneB: a customer user with only a deleted customer

@@ -49,6 +49,8 @@ type view struct {
 	Fields map[string]string
 	Errors []string
 	Data   any
+	// outboxOn tells whether the console has the outbox service (CanOutbox).
+	outboxOn bool
 }
 
 // T looks a text up in the page's language.
