@@ -158,3 +158,42 @@ func TestTombstoneScreens(t *testing.T) {
 		t.Fatalf("events %q", ev)
 	}
 }
+
+// TestTombstoneChangedMeanwhile: the deleted user is taken over by
+// someone else between the choice screen and OK; the OK then writes
+// nothing and shows the form again with a notice, and saving again meets
+// the new user's name (D3: nothing is changed until a valid choice).
+func TestTombstoneChangedMeanwhile(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	acme := s.customer(t, "acme")
+	tomb := s.tombstone(t, "tina", "tina@acme.example", acme.ID)
+	cl := s.signIn(t, "admin", adminPassword)
+	form := url.Values{"pi": {"1"}, "username": {"tina"}, "email": {"tina.ops@example.test"}, "first_name": {"T"},
+		"last_name": {"N"}, "enabled": {"on"}, "timezone": {"Asia/Tokyo"}}
+	if code, body := cl.post("/console/users/new?pi=1", "/console/users/new", form); code != http.StatusConflict {
+		t.Fatalf("choice screen: %d\n%s", code, body)
+	}
+	other, err := s.svc.CreateUserResolving(ctx, sys, directory.User{Username: "tina", Email: "tina@other.example", FirstName: "T",
+		LastName: "O", Enabled: true, Timezone: "UTC"},
+		[]directory.TombstoneResolution{{Action: directory.TombstoneTakeOver, TombstoneID: tomb.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Set("tomb_step", "choose")
+	form.Set("tomb_go", "ok")
+	form.Set("tomb_take", string(tomb.ID))
+	code, body := cl.post("/console/users/new?pi=1", "/console/users/new", form)
+	if code != http.StatusConflict {
+		t.Fatalf("OK after the take-over elsewhere: %d\n%s", code, body)
+	}
+	mustContain(t, body, "taken over or renamed meanwhile", `id="user-form"`, `id="f-username" name="username" value="tina"`)
+	s.checkTomb(t, tomb.ID, "tina", "tina@other.example", other.ID)
+	if n, err := s.db.CountUsers(ctx, directory.Scope{}, store.UserFilter{Email: "tina.ops@example.test"}); err != nil || n != 0 {
+		t.Fatalf("the form's user was written: %d %v", n, err)
+	}
+	form.Del("tomb_step")
+	if code, body := cl.post("/console/users/new?pi=1", "/console/users/new", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="field-error"`) {
+		t.Fatalf("saving again: %d\n%s", code, body)
+	}
+}
