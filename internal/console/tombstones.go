@@ -35,6 +35,7 @@ const (
 	tombStepRename = "rename"
 	tombNone       = "none"
 	tombBack       = "back"
+	tombOK         = "ok"
 )
 
 // tombFlow is one create or edit that may meet tombstones.
@@ -113,6 +114,14 @@ func (c *Console) saveUser(w http.ResponseWriter, r *http.Request, v *view, f to
 	res, renames := tombResolution(tc, choice, r)
 	if step == tombStepChoose && len(renames) > 0 {
 		return c.tombRename(w, r, v, f, tc, choice, renames, http.StatusOK)
+	}
+	if btn != tombOK {
+		// Only OK writes: show the screen again (e.g. Next sent with a
+		// take-over chosen).
+		if step == tombStepRename && len(renames) > 0 {
+			return c.tombRename(w, r, v, f, tc, choice, renames, http.StatusOK)
+		}
+		return c.tombChoice(w, r, v, f, tc, choice, http.StatusOK)
 	}
 	return c.tombSaved(w, r, v, f, res, f.save(res))
 }

@@ -127,6 +127,9 @@ func TestTombstoneScreens(t *testing.T) {
 	post(http.StatusUnprocessableEntity, "Choose one of the options.")
 	form.Set("tomb_take", "nonsense")
 	post(http.StatusUnprocessableEntity, "Choose one of the options.")
+	form.Set("tomb_take", string(tomb.ID))
+	post(http.StatusOK, `data-screen="A"`) // Next with a take-over: only OK writes
+	notCreated()
 	form.Set("tomb_take", "none")
 	post(http.StatusOK, `data-screen="E"`, `name="tomb_username.`+string(tomb.ID)+`"`)
 	notCreated()
