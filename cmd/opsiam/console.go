@@ -12,6 +12,7 @@ import (
 	"opsiam/internal/console"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
+	"opsiam/internal/provision"
 	"opsiam/internal/provision/gitlab"
 )
 
@@ -19,10 +20,12 @@ import (
 // GET / there. Its templates are parsed here, so a broken one stops the
 // server at start. Its Applications area registers OpenID Connect clients
 // through the same service as /api/v1/clients. gl is the GitLab target, nil when GitLab is off: the Git
-// members tab then says "not configured".
-func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, gl *gitlab.Target, log *slog.Logger) error {
+// members tab then says "not configured". outbox is the service behind
+// /api/v1/outbox, shown on the console's Outbox page.
+func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, gl *gitlab.Target,
+	outbox *provision.Outbox, log *slog.Logger) error {
 	c, err := console.New(console.Config{Manage: svc, Auth: a, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://"),
-		GitMembers: gitMembers(gl), Clients: &oidc.ClientService{Store: svc.Store, Now: time.Now}})
+		GitMembers: gitMembers(gl), Clients: &oidc.ClientService{Store: svc.Store, Now: time.Now}, Outbox: outbox})
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	svc.Store = prov.store
 	svc.EndSessions = oidc.EndUserSessions // disabling or deleting a user logs it out of every application
 	snapshotBilling(ctx, svc, e.log)       // before listening, so the report has today at once
-	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, e.log); err != nil {
+	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log); err != nil {
 		return err
 	}
 	go func() {

@@ -22,6 +22,7 @@ import (
 	"opsiam/internal/i18n"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
+	"opsiam/internal/provision"
 	"opsiam/internal/signin"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	// Clients registers OpenID Connect clients (S1) for the Applications
 	// area; nil hides it.
 	Clients *oidc.ClientService
+	// Outbox is the provisioning outbox service (P1) behind the Outbox
+	// page; nil hides the page.
+	Outbox *provision.Outbox
 	// GitMembers lists Git members (P2); nil shows "not configured".
 	GitMembers GitMembersFunc
 	// PageSize is the number of rows of a list page (default 50).
@@ -80,7 +84,7 @@ type Console struct {
 func pageNames() []string {
 	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
 		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-		"audit", "message", "apps", "app_form", "app_secret"}
+		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename", "outbox"}
 }
 
 // partials are parsed with every page.
@@ -137,6 +141,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountRoles(mux)
 	c.mountCustomers(mux)
 	c.mountApps(mux)
+	c.mountOutbox(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
 	mux.Handle(Prefix, c.page(func(w http.ResponseWriter, r *http.Request, v *view) error { return errNotFound }))
 }
@@ -157,7 +162,8 @@ func (c *Console) page(fn handlerFunc) http.Handler {
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cache-Control", "no-store")
 		i18n.Remember(w, r, c.cfg.Secure)
-		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, Query: r.URL.Query(), Fields: map[string]string{}}
+		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, Query: r.URL.Query(), Fields: map[string]string{},
+			outboxOn: c.cfg.Outbox != nil}
 		token := ""
 		if ck, err := r.Cookie(signin.SessionCookie); err == nil {
 			token = ck.Value

@@ -11,12 +11,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"opsiam/internal/auth"
 	"opsiam/internal/console"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
+	"opsiam/internal/provision"
 	"opsiam/internal/signin"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
@@ -66,7 +68,8 @@ func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.H
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := console.New(console.Config{Manage: svc, Auth: as, GitMembers: git, Clients: &oidc.ClientService{Store: db}})
+	c, err := console.New(console.Config{Manage: svc, Auth: as, GitMembers: git, Clients: &oidc.ClientService{Store: db},
+		Outbox: &provision.Outbox{Store: db, Now: time.Now}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -40,7 +40,8 @@ func testPagesRender(t *testing.T, s *server) {
 		"/console/groups/" + string(g.ID) + "/edit", "/console/roles", "/console/roles?type=custom", "/console/roles/new",
 		"/console/roles/" + string(role.ID), "/console/roles/" + string(role.ID) + "?tab=groups",
 		"/console/roles/" + string(role.ID) + "?tab=contains", "/console/customers", "/console/customers/new",
-		"/console/customers/" + string(cu.ID), "/console/audit", "/console/audit?actor=admin&since=2020-01-01", "/console/apps", "/console/apps/new"}
+		"/console/customers/" + string(cu.ID), "/console/audit", "/console/audit?actor=admin&since=2020-01-01", "/console/apps", "/console/apps/new",
+		"/console/outbox", "/console/outbox?state=pending", "/console/outbox?state=done"}
 	for _, p := range paths {
 		code, body := cl.get(p)
 		if code != http.StatusOK {

@@ -18,13 +18,10 @@ func userFields() []string {
 
 // userForm is the data of the add and edit forms.
 type userForm struct {
-	New  bool
-	User directory.User
-	// Tombstones are the deleted users the change meets, with their
-	// choices (D2, D3); empty unless a choice must be made.
-	Tombstones []tombstoneRow
-	Customers  []directory.Customer // valid ones, plus the user's current one (C1)
-	Zones      []string
+	New       bool
+	User      directory.User
+	Customers []directory.Customer // valid ones, plus the user's current one (C1)
+	Zones     []string
 }
 
 // customerChoices lists the customers a user form offers: every valid
@@ -126,18 +123,18 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, v *view) er
 		c.render(w, http.StatusUnprocessableEntity, "confirm_pi", v)
 		return nil
 	}
-	created, err := c.svc().CreateUserResolving(r.Context(), actor(r, v), u, resolutionFromForm(r))
-	if err != nil {
-		if tc, ok := asTombstoneConflict(err); ok {
-			v.Notice = v.T("tomb.notice")
-			return c.renderUserForm(w, r, v, http.StatusConflict, userForm{New: true, User: u, Tombstones: tombstoneRows(tc, r)})
-		}
-		if v.fieldErrors(err, userFields()...) {
-			return c.renderUserForm(w, r, v, http.StatusUnprocessableEntity, userForm{New: true, User: u})
-		}
-		return err
-	}
-	return redirect(w, r, Prefix+"users/"+string(created.ID)+"?done=created")
+	return c.saveUser(w, r, v, tombFlow{action: Prefix + "users/new", cancel: Prefix + "users", user: u,
+		preview: func() (directory.TombstoneConflict, error) { return c.svc().TombstonesForCreate(r.Context(), u) },
+		save: func(res []directory.TombstoneResolution) error {
+			created, err := c.svc().CreateUserResolving(r.Context(), actor(r, v), u, res)
+			if err != nil {
+				return err
+			}
+			return redirect(w, r, Prefix+"users/"+string(created.ID)+"?done=created")
+		},
+		form: func(status int) error {
+			return c.renderUserForm(w, r, v, status, userForm{New: true, User: u})
+		}})
 }
 
 // editUser shows the edit form (U9): every field but the user name.
@@ -171,19 +168,20 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, v *view) er
 		p.EmailVerified = &verified
 	}
 	version := parseVersion(r.PostFormValue("version"))
-	u, err := c.svc().UpdateUserResolving(r.Context(), actor(r, v), directory.Scope{}, old.ID, version, p, resolutionFromForm(r))
-	if err != nil {
-		shown := old
-		p.Apply(&shown)
-		shown.EmailVerified = verified
-		if tc, ok := asTombstoneConflict(err); ok {
-			v.Notice = v.T("tomb.notice")
-			return c.renderUserForm(w, r, v, http.StatusConflict, userForm{User: shown, Tombstones: tombstoneRows(tc, r)})
-		}
-		if v.fieldErrors(err, userFields()...) {
-			return c.renderUserForm(w, r, v, http.StatusUnprocessableEntity, userForm{User: shown})
-		}
-		return err
-	}
-	return redirect(w, r, Prefix+"users/"+string(u.ID)+"?done=saved")
+	shown := old
+	p.Apply(&shown)
+	shown.EmailVerified = verified
+	page := Prefix + "users/" + string(old.ID)
+	return c.saveUser(w, r, v, tombFlow{action: page + "/edit", cancel: page, user: shown,
+		preview: func() (directory.TombstoneConflict, error) {
+			return c.svc().TombstonesForUpdate(r.Context(), directory.Scope{}, old.ID, p)
+		},
+		save: func(res []directory.TombstoneResolution) error {
+			u, err := c.svc().UpdateUserResolving(r.Context(), actor(r, v), directory.Scope{}, old.ID, version, p, res)
+			if err != nil {
+				return err
+			}
+			return redirect(w, r, Prefix+"users/"+string(u.ID)+"?done=saved")
+		},
+		form: func(status int) error { return c.renderUserForm(w, r, v, status, userForm{User: shown}) }})
 }

@@ -49,6 +49,8 @@ type view struct {
 	Fields map[string]string
 	Errors []string
 	Data   any
+	// outboxOn tells whether the console has the outbox service (CanOutbox).
+	outboxOn bool
 }
 
 // T looks a text up in the page's language.
@@ -99,16 +101,7 @@ func (v *view) fieldErrors(err error, known ...string) bool {
 		if field == "customer" {
 			field = "customer_id"
 		}
-		msg := e.Message
-		if v.Lang != i18n.English || msg == "" {
-			msg = v.T("err."+e.Code) + " (" + v.T("field."+field) + ")"
-			if !messages.Has(v.Lang, "err."+e.Code) {
-				msg = e.Message
-			}
-			if v.Lang != i18n.English && e.Message != "" {
-				msg += " — " + e.Message
-			}
-		}
+		msg := v.fieldMessage(field, e)
 		isKnown := false
 		for _, k := range known {
 			if k == field {
@@ -122,6 +115,23 @@ func (v *view) fieldErrors(err error, known ...string) bool {
 		}
 	}
 	return true
+}
+
+// fieldMessage is the text of refusal e shown for the form field field: in
+// English the rule's own message; in Japanese a translated message for the
+// code and the field's label, followed by the rule's message.
+func (v *view) fieldMessage(field string, e directory.FieldError) string {
+	msg := e.Message
+	if v.Lang != i18n.English || msg == "" {
+		msg = v.T("err."+e.Code) + " (" + v.T("field."+field) + ")"
+		if !messages.Has(v.Lang, "err."+e.Code) {
+			msg = e.Message
+		}
+		if v.Lang != i18n.English && e.Message != "" {
+			msg += " — " + e.Message
+		}
+	}
+	return msg
 }
 
 // classify maps an error to a status and message key (STYLE P4).
@@ -165,6 +175,12 @@ type roleTableArg struct {
 	ID    string
 }
 
+// tombTableArg is what the "tombtable" template takes.
+type tombTableArg struct {
+	V          *view
+	Tombstones []directory.Tombstone
+}
+
 // templateFuncs are the template helpers; none marks text as safe HTML
 // (STYLE P11).
 func templateFuncs() template.FuncMap {
@@ -173,6 +189,9 @@ func templateFuncs() template.FuncMap {
 		"tabs": func(names ...string) []string { return names },
 		"assignArgs": func(v *view, id, title, action string, lists assignLists) assignArg {
 			return assignArg{V: v, ID: id, Title: title, Action: action, Lists: lists}
+		},
+		"tombTableArgs": func(v *view, ts []directory.Tombstone) tombTableArg {
+			return tombTableArg{V: v, Tombstones: ts}
 		},
 		"roleTableArgs": func(v *view, roles []directory.Role, id string) roleTableArg {
 			return roleTableArg{V: v, Roles: roles, ID: id}

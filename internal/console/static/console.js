@@ -2,7 +2,8 @@
 // - confirmation dialogs for forms or buttons marked data-confirm;
 // - the user list buttons that follow the selection (U6);
 // - the personal-information confirmation before adding a user (U8);
-// - assign dialogs that move items between "unassigned" and "assigned" (U11).
+// - assign dialogs that move items between "unassigned" and "assigned" (U11);
+// - Next and OK of the deleted-user choice and rename screens (D3).
 "use strict";
 
 document.addEventListener("DOMContentLoaded", function () {
@@ -10,6 +11,7 @@ document.addEventListener("DOMContentLoaded", function () {
   setupSelection();
   setupDialogs();
   setupAssign();
+  setupTombstones();
 });
 
 // setupConfirm asks before a form marked data-confirm (on the form or on
@@ -145,4 +147,39 @@ function setupAssign() {
       Array.prototype.forEach.call(to.options, function (o) { o.selected = true; });
     });
   });
+}
+
+// setupTombstones keeps Next and OK of the deleted-user screens (D3)
+// disabled until they can be used: on a choice screen, Next once an option
+// that leads to a rename screen is chosen, OK once one that needs no rename
+// is; on a rename screen, OK once every new value is filled in. The server
+// checks every value again.
+function setupTombstones() {
+  var form = document.getElementById("tomb-form");
+  if (!form) {
+    return;
+  }
+  var next = document.getElementById("tomb-next");
+  var ok = document.getElementById("tomb-ok");
+  var radios = Array.prototype.slice.call(form.querySelectorAll("input[name=tomb_take][type=radio]"));
+  var inputs = Array.prototype.slice.call(form.querySelectorAll("input.tomb-new"));
+  function update() {
+    if (radios.length > 0) {
+      var chosen = radios.filter(function (r) { return r.checked; })[0];
+      var renames = chosen && chosen.dataset.renames === "true";
+      if (next) {
+        next.disabled = !(chosen && renames);
+      }
+      if (ok) {
+        ok.disabled = !(chosen && !renames);
+      }
+      return;
+    }
+    if (ok) {
+      ok.disabled = !inputs.every(function (i) { return i.value.trim() !== ""; });
+    }
+  }
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
 }
