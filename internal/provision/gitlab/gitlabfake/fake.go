@@ -109,8 +109,8 @@ func (f *Fake) SetLatency(d time.Duration) {
 
 // Duplicates counts requests that asked for a change already made: adding
 // an existing member (409), removing a missing member (404), creating a
-// group whose path is taken (400). A worker that delivers each event once
-// causes none.
+// group whose path is taken (400), an update that changes nothing (200). A
+// worker that delivers each event once causes none.
 func (f *Fake) Duplicates() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
