@@ -26,6 +26,8 @@ const usage = `usage: opsiam COMMAND [flags]
 commands:
   serve     run the server (admin console, REST API, sign-in, OpenID Connect)
   migrate   create or upgrade the database schema and the role catalogue, then exit
+  backup --to FILE   copy the SQLite database to FILE (a new file) while the server may
+            run; for PostgreSQL use pg_dump
   client    add, list, re-secret or delete OpenID Connect clients (opsiam client -h)
   user add USERNAME --email E --first-name F --last-name L [--customer CODE] [--timezone TZ] [--disabled]
   user list [--q PREFIX] [--billing billed|non_billed]
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args[1:], getenv, stdout, stderr)
 	case "client":
 		return clientCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "user", "group", "token":

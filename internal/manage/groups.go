@@ -74,7 +74,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, id directory.GroupID
 		if err := s.audit(ctx, tx, a, "group.update", "group", string(id), old, updated); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, provision.TopicGroupUpdated, "group:"+string(id), groupPayload(updated))
+		payload := groupPayload(updated)
+		payload["previous_name"] = old.Name // lets targets follow a rename (P2)
+		return enqueue(ctx, tx, provision.TopicGroupUpdated, "group:"+string(id), payload)
 	})
 	return updated, err
 }

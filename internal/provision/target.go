@@ -26,11 +26,13 @@ var ErrPermanent = errors.New("permanent delivery failure")
 // Event topics that several packages share. Payloads are JSON objects with
 // the fields named here.
 const (
-	TopicUserCreated       = "user.created"         // {"user_id"}
-	TopicUserUpdated       = "user.updated"         // {"user_id"}
-	TopicUserDeleted       = "user.deleted"         // {"user_id","username","email"}
-	TopicGroupCreated      = "group.created"        // {"group_id","name"}
-	TopicGroupUpdated      = "group.updated"        // {"group_id","name"}
+	TopicUserCreated  = "user.created"  // {"user_id"}
+	TopicUserUpdated  = "user.updated"  // {"user_id"}
+	TopicUserDeleted  = "user.deleted"  // {"user_id","username","email"}
+	TopicGroupCreated = "group.created" // {"group_id","name"}
+	// TopicGroupUpdated: previous_name is the name before the change, equal
+	// to name when the name did not change (GitLab follows renames, P2).
+	TopicGroupUpdated      = "group.updated"        // {"group_id","name","previous_name"}
 	TopicGroupDeleted      = "group.deleted"        // {"group_id","name"}
 	TopicMemberAdded       = "group.member_added"   // {"group_id","group_name","user_id","username"}
 	TopicMemberRemoved     = "group.member_removed" // {"group_id","group_name","user_id","username"}

@@ -79,10 +79,11 @@ func New(cfg Config) (*Target, error) {
 // Name is the target's name in delivery records.
 func (t *Target) Name() string { return "gitlab" }
 
-// Handles group creation and deletion and membership changes.
+// Handles group creation, renames and deletion and membership changes.
 func (t *Target) Handles(topic string) bool {
 	switch topic {
-	case provision.TopicGroupCreated, provision.TopicGroupDeleted, provision.TopicMemberAdded, provision.TopicMemberRemoved:
+	case provision.TopicGroupCreated, provision.TopicGroupUpdated, provision.TopicGroupDeleted,
+		provision.TopicMemberAdded, provision.TopicMemberRemoved:
 		return true
 	}
 	return false
@@ -91,8 +92,9 @@ func (t *Target) Handles(topic string) bool {
 // payload holds the fields of the group topics (see provision/target.go).
 type payload struct {
 	GroupID   string `json:"group_id"`
-	Name      string `json:"name"`       // group.created, group.deleted
-	GroupName string `json:"group_name"` // member events
+	Name      string `json:"name"`          // group.created, group.updated, group.deleted
+	Previous  string `json:"previous_name"` // group.updated
+	GroupName string `json:"group_name"`    // member events
 	UserID    string `json:"user_id"`
 	Username  string `json:"username"`
 }
@@ -105,7 +107,7 @@ func (t *Target) Deliver(ctx context.Context, e store.Event) error {
 		return fmt.Errorf("gitlab: payload of %s: %v: %w", e.Topic, err, provision.ErrPermanent)
 	}
 	group := p.GroupName
-	if e.Topic == provision.TopicGroupCreated || e.Topic == provision.TopicGroupDeleted {
+	if e.Topic == provision.TopicGroupCreated || e.Topic == provision.TopicGroupUpdated || e.Topic == provision.TopicGroupDeleted {
 		group = p.Name
 	}
 	if group == "" {
@@ -117,6 +119,8 @@ func (t *Target) Deliver(ctx context.Context, e store.Event) error {
 	switch e.Topic {
 	case provision.TopicGroupCreated:
 		return t.ensureGroup(ctx, group)
+	case provision.TopicGroupUpdated:
+		return t.renameGroup(ctx, p.Previous, group)
 	case provision.TopicGroupDeleted:
 		return t.deleteGroup(ctx, group)
 	case provision.TopicMemberAdded:

@@ -18,7 +18,10 @@ func (q *queries) RemoveMember(ctx context.Context, g directory.GroupID, u direc
 	return q.execOne(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, string(g), string(u))
 }
 
-// listUsersJoined pages through the users that join names, sorted by user name.
+// listUsersJoined pages through the users that join names, sorted by user
+// name. Its q filter is that of /users (store.UserFilter.Q: a prefix of
+// user name, mail, first name, last name or customer code), run as the
+// same union of index-friendly branches (unionSearch).
 func (q *queries) listUsersJoined(ctx context.Context, scope directory.Scope, join, cond, id string, lq store.ListQuery) (store.Page[directory.User], error) {
 	o, err := parseSort(lq.Sort, "username", userSorts)
 	if err != nil {
@@ -27,8 +30,8 @@ func (q *queries) listUsersJoined(ctx context.Context, scope directory.Scope, jo
 	b := &builder{}
 	b.cond(cond + " = " + b.arg(id))
 	scoped(b, scope)
-	if p := directory.Key(lq.Q); p != "" {
-		b.cond(b.prefix("u.username_key", p))
+	if directory.Key(lq.Q) != "" {
+		return q.unionSearch(ctx, b, join, lq.Q, o, lq.Cursor, lq.Limit)
 	}
 	tail, limit, err := b.page("u", o, lq.Cursor, lq.Limit)
 	if err != nil {

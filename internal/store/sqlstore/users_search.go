@@ -37,12 +37,22 @@ func (q *queries) searchUsers(ctx context.Context, scope directory.Scope, uq sto
 	f := uq.UserFilter
 	f.Q = ""
 	filterUsers(b, f)
-	tail, limit, err := b.page("u", o, uq.Cursor, uq.Limit)
+	return q.unionSearch(ctx, b, "", uq.Q, o, uq.Cursor, uq.Limit)
+}
+
+// unionSearch runs the q filter text as one branch per searched column
+// (see searchUsers). b holds the conditions every branch shares; join,
+// when not empty, is joined to users u in every branch (group members,
+// role holders), so each branch can still walk its column's index and
+// probe the link table's primary key, or start from the link rows when
+// the planner finds them few.
+func (q *queries) unionSearch(ctx context.Context, b *builder, join, text string, o order, cursor string, limit int) (store.Page[directory.User], error) {
+	tail, limit, err := b.page("u", o, cursor, limit)
 	if err != nil {
 		return store.Page[directory.User]{}, err
 	}
 	common := b.where
-	p := directory.Key(uq.Q)
+	p := directory.Key(text)
 	conds := nameConds(b, p)
 	// The customers whose code matches are looked up first: a subquery
 	// here lets PostgreSQL walk every user when few customers exist.
@@ -57,10 +67,13 @@ func (q *queries) searchUsers(ctx context.Context, scope directory.Scope, uq sto
 		}
 		conds = append(conds, "u.customer_id IN ("+strings.Join(ph, ", ")+")")
 	}
+	if join != "" {
+		join = " " + join
+	}
 	var branches []string
 	for i, c := range conds {
 		where := strings.Join(append(append([]string(nil), common...), c), " AND ")
-		branches = append(branches, "SELECT id FROM (SELECT u.id FROM users u WHERE "+where+tail+") AS b"+string(rune('0'+i)))
+		branches = append(branches, "SELECT id FROM (SELECT u.id FROM users u"+join+" WHERE "+where+tail+") AS b"+string(rune('0'+i)))
 	}
 	query := `SELECT ` + userCols + ` FROM users u WHERE u.id IN (` + strings.Join(branches, " UNION ") + `)` + tail
 	items, err := q.scanUsers(q.rd.QueryContext(ctx, query, b.args...))

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCSignIns", testOIDCSignIns},
 		{"Tokens", testTokens},
 		{"UserSearch", testUserSearch},
+		{"LinkedUserSearch", testLinkedUserSearch},
 		{"UsersGrants", testUsersGrants},
 		{"BillingSnapshots", testBillingSnapshots},
 		{"Lockout", testLockout},

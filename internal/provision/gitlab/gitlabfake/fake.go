@@ -2,7 +2,7 @@
 // serves the part of the GitLab REST API v4 the GitLab target uses, as the
 // GitLab documentation describes it (docs.gitlab.com/api/groups,
 // /api/members, /api/users): groups (list, get by id or URL-encoded path,
-// create, delete), group members (list with pagination headers, add with
+// create, update name and path with PUT /groups/:id, delete), group members (list with pagination headers, add with
 // 409 "Member already exists", remove with 404 "Member Not Found") and the
 // user lookup by user name. It can be told to fail with 500s for a while,
 // and it records every change that took effect, so tests can check that
@@ -23,12 +23,18 @@ import (
 
 // Change is one change that took effect, in the order it did.
 type Change struct {
-	Op    string // "group_created", "group_deleted", "member_added", "member_removed"
-	Group string // group path
+	Op    string // "group_created", "group_renamed", "group_deleted", "member_added", "member_removed"
+	Group string // group path (the new one for a rename)
 	User  string // user name, for member changes
+	From  string // the path before a rename
 }
 
-func (c Change) String() string { return c.Op + " " + c.Group + " " + c.User }
+func (c Change) String() string {
+	if c.Op == "group_renamed" {
+		return c.Op + " " + c.From + " -> " + c.Group
+	}
+	return c.Op + " " + c.Group + " " + c.User
+}
 
 type group struct {
 	ID   int64
@@ -103,8 +109,8 @@ func (f *Fake) SetLatency(d time.Duration) {
 
 // Duplicates counts requests that asked for a change already made: adding
 // an existing member (409), removing a missing member (404), creating a
-// group whose path is taken (400). A worker that delivers each event once
-// causes none.
+// group whose path is taken (400), an update that changes nothing (200). A
+// worker that delivers each event once causes none.
 func (f *Fake) Duplicates() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -212,6 +218,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.createGroup(w, r)
 	case len(seg) == 2 && seg[0] == "groups" && r.Method == http.MethodGet:
 		f.withGroup(w, seg[1], func(g *group) { reply(w, http.StatusOK, groupJSON(g)) })
+	case len(seg) == 2 && seg[0] == "groups" && r.Method == http.MethodPut:
+		f.withGroup(w, seg[1], func(g *group) { f.updateGroup(w, r, g) })
 	case len(seg) == 2 && seg[0] == "groups" && r.Method == http.MethodDelete:
 		f.withGroup(w, seg[1], func(g *group) {
 			delete(f.groups, g.ID)
@@ -341,6 +349,68 @@ func (f *Fake) createGroup(w http.ResponseWriter, r *http.Request) {
 	f.groups[g.ID] = g
 	f.changes = append(f.changes, Change{Op: "group_created", Group: path})
 	reply(w, http.StatusCreated, groupJSON(g))
+}
+
+// updateGroup is PUT /groups/:id for the attributes name and path
+// (docs.gitlab.com/api/groups, "Update group attributes"): 200 with the
+// group; 400 with GitLab's validation messages when a given name or path is
+// empty, the path is not a valid path, or another group holds the path;
+// members stay with the group. An update that changes nothing counts as a
+// duplicate.
+func (f *Fake) updateGroup(w http.ResponseWriter, r *http.Request, g *group) {
+	p, err := params(r)
+	if err != nil {
+		message(w, http.StatusBadRequest, "400 Bad request")
+		return
+	}
+	name, hasName := p["name"]
+	path, hasPath := p["path"]
+	errs := map[string][]string{}
+	if hasName && name == "" {
+		errs["name"] = []string{"can't be blank"}
+	}
+	if hasPath && !validPath(path) {
+		errs["path"] = []string{"can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'"}
+	}
+	if hasPath {
+		for _, o := range f.groups {
+			if o.ID != g.ID && strings.EqualFold(o.Path, path) {
+				errs["path"] = []string{"has already been taken"}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		message(w, http.StatusBadRequest, errs)
+		return
+	}
+	from := g.Path
+	changed := false
+	if hasName && name != g.Name {
+		g.Name, changed = name, true
+	}
+	if hasPath && path != g.Path {
+		g.Path, changed = path, true
+	}
+	if changed {
+		f.changes = append(f.changes, Change{Op: "group_renamed", Group: g.Path, From: from})
+	} else {
+		f.dups++
+	}
+	reply(w, http.StatusOK, groupJSON(g))
+}
+
+// validPath applies GitLab's namespace path rule: letters, digits, "_",
+// "-", "."; not starting with "-", not ending in ".", ".git" or ".atom".
+func validPath(p string) bool {
+	if p == "" || p[0] == '-' || strings.HasSuffix(p, ".") || strings.HasSuffix(p, ".git") || strings.HasSuffix(p, ".atom") {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *Fake) memberJSON(uid int64, level int) map[string]any {
