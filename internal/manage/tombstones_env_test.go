@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"opsiam/internal/manage"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
 )
 
 // tombEnv is a migrated, bootstrapped database plus a second, plain
@@ -33,40 +31,14 @@ var tombNow = time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 
 // withTombEnv runs fn on a fresh SQLite file and on a fresh PostgreSQL schema.
 func withTombEnv(t *testing.T, fn func(t *testing.T, env *tombEnv)) {
-	for _, tc := range []struct {
-		name, driver string
-		dsn          func(t *testing.T) string
-	}{
-		{"SQLite", "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "db") }},
-		{"Postgres", "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := tc.dsn(t)
-			st, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := manage.Bootstrap(ctx, st, fastHasher, "admin password 1"); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := sql.Open(tc.driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { raw.Close() })
-			c, err := st.CreateCustomer(ctx, directory.Customer{Code: "ACME", Name: "ACME", State: directory.CustomerValid})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fn(t, &tombEnv{st: st, raw: raw, customer: c, m: manage.Tombstones{Now: func() time.Time { return tombNow }},
-				who: store.AuditRecord{ActorID: "admin-id", ActorName: "admin", Source: "192.0.2.7"}})
-		})
-	}
+	eachBootstrapped(t, func(t *testing.T, st *sqlstore.DB, raw *sql.DB) {
+		c, err := st.CreateCustomer(context.Background(), directory.Customer{Code: "ACME", Name: "ACME", State: directory.CustomerValid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, &tombEnv{st: st, raw: raw, customer: c, m: manage.Tombstones{Now: func() time.Time { return tombNow }},
+			who: store.AuditRecord{ActorID: "admin-id", ActorName: "admin", Source: "192.0.2.7"}})
+	})
 }
 
 func (e *tombEnv) user(name, mail string, customer bool) directory.User {

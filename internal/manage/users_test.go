@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,9 +14,6 @@ import (
 	"opsiam/internal/provision"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
-
-	_ "modernc.org/sqlite"
 )
 
 // fixture is a bootstrapped database with a Service and a second
@@ -30,37 +26,11 @@ type fixture struct {
 }
 
 func eachFixture(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	for _, tc := range []struct {
-		name, driver string
-		dsn          func(t *testing.T) string
-	}{
-		{"SQLite", "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "db") }},
-		{"Postgres", "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := tc.dsn(t)
-			db, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := manage.Bootstrap(ctx, db, fastHasher, "admin password 1"); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := sql.Open(tc.driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { raw.Close() })
-			svc := &manage.Service{Store: db, Hasher: fastHasher, Timezone: "Asia/Tokyo",
-				Now: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }}
-			fn(t, &fixture{st: db, svc: svc, raw: raw, actor: manage.Actor{ID: "actor-1", Username: "tester", Source: "192.0.2.7"}})
-		})
-	}
+	eachBootstrapped(t, func(t *testing.T, st *sqlstore.DB, raw *sql.DB) {
+		svc := &manage.Service{Store: st, Hasher: fastHasher, Timezone: "Asia/Tokyo",
+			Now: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }}
+		fn(t, &fixture{st: st, svc: svc, raw: raw, actor: manage.Actor{ID: "actor-1", Username: "tester", Source: "192.0.2.7"}})
+	})
 }
 
 // topics returns the topics of all outbox events so far, oldest first.
