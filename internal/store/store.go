@@ -123,6 +123,7 @@ type Tx interface {
 	Tombstones
 	Deliveries
 	Webhooks
+	TokenRotation
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCClients", testOIDCClients},
 		{"OIDCAuthRequests", testOIDCAuthRequests},
 		{"OIDCTokens", testOIDCTokens},
+		{"TokenRotation", testTokenRotation},
 		{"SigningKeys", testSigningKeys},
 		{"OIDCSignIns", testOIDCSignIns},
 		{"Tokens", testTokens},
