@@ -38,7 +38,9 @@ type subject struct {
 // disabled or missing user is ErrUserDisabled, so tokens stop working at
 // once (U7).
 func (s *Storage) loadSubject(ctx context.Context, userID string) (subject, error) {
-	u, err := s.Store.GetUser(ctx, directory.Scope{}, directory.UserID(userID))
+	// One statement for the user, its customer's code and the role-graph
+	// revision, one for its grants (issue 5: fewer round trips per token).
+	u, code, rev, err := s.Store.UserSubject(ctx, directory.UserID(userID))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
 		return subject{}, ErrUserDisabled
 	}
@@ -49,22 +51,15 @@ func (s *Storage) loadSubject(ctx context.Context, userID string) (subject, erro
 	if err != nil {
 		return subject{}, err
 	}
-	graph, err := s.Graphs.Get(ctx)
+	graph, err := s.Graphs.At(ctx, rev)
 	if err != nil {
 		return subject{}, err
 	}
-	sub := subject{User: u, Roles: graph.Effective(grants), Groups: make([]string, 0, len(grants.Groups))}
+	sub := subject{User: u, Roles: graph.Effective(grants), Groups: make([]string, 0, len(grants.Groups)), Customer: code}
 	for _, g := range grants.Groups {
 		sub.Groups = append(sub.Groups, g.GroupName)
 	}
 	slices.Sort(sub.Groups)
-	if u.CustomerID != "" {
-		c, err := s.Store.GetCustomer(ctx, u.CustomerID)
-		if err != nil {
-			return subject{}, err
-		}
-		sub.Customer = c.Code
-	}
 	return sub, nil
 }
 

@@ -124,6 +124,7 @@ type Tx interface {
 	Deliveries
 	Webhooks
 	TokenRotation
+	UserSubjects
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCAuthRequests", testOIDCAuthRequests},
 		{"OIDCTokens", testOIDCTokens},
 		{"TokenRotation", testTokenRotation},
+		{"UserSubject", testUserSubject},
 		{"SigningKeys", testSigningKeys},
 		{"OIDCSignIns", testOIDCSignIns},
 		{"Tokens", testTokens},
