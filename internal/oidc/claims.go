@@ -38,25 +38,22 @@ type subject struct {
 // disabled or missing user is ErrUserDisabled, so tokens stop working at
 // once (U7).
 func (s *Storage) loadSubject(ctx context.Context, userID string) (subject, error) {
-	// One statement for the user, its customer's code and the role-graph
-	// revision, one for its grants (issue 5: fewer round trips per token).
-	u, code, rev, err := s.Store.UserSubject(ctx, directory.UserID(userID))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
+	// One statement for the user, its customer's code, its grants and the
+	// role-graph revision (issue 5: fewer round trips per token).
+	st, err := s.Store.UserSubject(ctx, directory.UserID(userID))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.User.Enabled) {
 		return subject{}, ErrUserDisabled
 	}
 	if err != nil {
 		return subject{}, err
 	}
-	grants, err := s.Store.UserGrants(ctx, u.ID)
+	graph, err := s.Graphs.At(ctx, st.RoleRevision)
 	if err != nil {
 		return subject{}, err
 	}
-	graph, err := s.Graphs.At(ctx, rev)
-	if err != nil {
-		return subject{}, err
-	}
-	sub := subject{User: u, Roles: graph.Effective(grants), Groups: make([]string, 0, len(grants.Groups)), Customer: code}
-	for _, g := range grants.Groups {
+	sub := subject{User: st.User, Roles: graph.Effective(st.Grants), Groups: make([]string, 0, len(st.Grants.Groups)),
+		Customer: st.CustomerCode}
+	for _, g := range st.Grants.Groups {
 		sub.Groups = append(sub.Groups, g.GroupName)
 	}
 	slices.Sort(sub.Groups)
