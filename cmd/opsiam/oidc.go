@@ -83,11 +83,7 @@ func platformLogout(next http.Handler, prov *oidc.Provider, pages *signin.Handle
 // buildOIDC makes the OpenID Connect provider on the sign-in pages'
 // session: it reads the platform session, sends browsers to /login, and
 // ends the session on RP-initiated logout. It mounts the endpoints on mux.
-func buildOIDC(ctx context.Context, e *env, issuer string, sign *signinParts, mux *http.ServeMux) (*oidc.Provider, error) {
-	kek, err := keyEncryptionKey(e)
-	if err != nil {
-		return nil, err
-	}
+func buildOIDC(ctx context.Context, e *env, kek [32]byte, issuer string, sign *signinParts, mux *http.ServeMux) (*oidc.Provider, error) {
 	// One-time code secrets are encrypted at rest under a key derived from
 	// the key-encryption key for that purpose only.
 	otpKey, err := hkdf.Key(sha256.New, kek[:], nil, "opsiam otp secrets", 32)

@@ -24,8 +24,9 @@ type provisioning struct {
 
 // startProvisioning builds the targets from the configuration (GitLab when
 // --gitlab-url and --gitlab-token are set; webhook endpoints from the
-// database) and starts the worker. It stops when ctx ends; wait drains it.
-func startProvisioning(ctx context.Context, e *env, extra ...provision.Target) (*provisioning, error) {
+// database, their secrets opened with secrets) and starts the worker. It
+// stops when ctx ends; wait drains it.
+func startProvisioning(ctx context.Context, e *env, secrets *webhook.Sealer, extra ...provision.Target) (*provisioning, error) {
 	cfg := e.cfg.Provision
 	p := &provisioning{done: make(chan struct{})}
 	targets := append([]provision.Target(nil), extra...)
@@ -40,10 +41,12 @@ func startProvisioning(ctx context.Context, e *env, extra ...provision.Target) (
 	p.worker = provision.NewWorker(e.db, provision.Config{MaxAttempts: cfg.MaxAttempts, Lease: cfg.Lease, Poll: cfg.Poll,
 		Retention: cfg.Retention},
 		e.log.With("component", "outbox"), targets...)
-	p.worker.Sources = []provision.TargetSource{webhook.NewSource(e.db)}
+	src := webhook.NewSource(e.db)
+	src.Secrets = secrets
+	p.worker.Sources = []provision.TargetSource{src}
 	p.store = provision.NudgeOnCommit(e.db, p.worker.Nudge)
 	p.outbox = &provision.Outbox{Store: e.db, Now: time.Now, Nudge: p.worker.Nudge}
-	p.webhooks = &webhook.Service{Store: e.db, Now: time.Now}
+	p.webhooks = &webhook.Service{Store: e.db, Now: time.Now, Secrets: secrets}
 	e.log.Info("outbox worker started", "worker", p.worker.Name(), "gitlab", cfg.GitLabEnabled())
 	go func() {
 		defer close(p.done)

@@ -18,6 +18,7 @@ import (
 	"opsiam/internal/metrics"
 	"opsiam/internal/oidc"
 	"opsiam/internal/provision"
+	"opsiam/internal/provision/webhook"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -55,13 +56,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	idp, err := buildOIDC(ctx, e, issuer, sign, mux)
+	// The key-encryption key seals the signing keys, OTP secrets and
+	// webhook secrets (each under its own derived key).
+	kek, err := keyEncryptionKey(e)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	idp, err := buildOIDC(ctx, e, kek, issuer, sign, mux)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	webhookSecrets, err := webhook.NewSealer(kek)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	workerCtx, stopWorker := context.WithCancel(ctx)
-	prov, err := startProvisioning(workerCtx, e, sign.MailTarget, idp.Backchannel(nil))
+	prov, err := startProvisioning(workerCtx, e, webhookSecrets, sign.MailTarget, idp.Backchannel(nil))
 	if err != nil {
 		stopWorker()
 		ln.Close()

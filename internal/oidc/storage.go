@@ -160,52 +160,49 @@ var errRefreshReused = errors.New("oidc: refresh token reused; its family is rev
 // used in the same transaction, and if it was already used the whole family
 // is revoked (reuse detection, OAuth 2.0 Security BCP §4.14.2).
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
-	var at, rt store.OIDCToken
 	newToken := randomToken()
-	family := ""
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		rt = store.OIDCToken{ID: HashSecret(newToken), Scopes: req.GetScopes(), Audience: req.GetAudience(),
-			ExpiresAt: s.now().Add(s.RefreshTokenLifetime), CreatedAt: s.now()}
-		if currentRefreshToken != "" {
-			rr, ok := req.(refreshRequest)
-			if !ok || rr.t.ID != HashSecret(currentRefreshToken) {
-				return fmt.Errorf("oidc: rotation of a refresh token for a %T", req)
-			}
-			old := rr.t
-			family = old.FamilyID
-			if err := tx.UseRefreshToken(ctx, old.ID, s.now()); err != nil {
-				if errors.Is(err, store.ErrStale) {
-					return errRefreshReused
-				}
+	now := s.now()
+	rt := store.OIDCToken{ID: HashSecret(newToken), Scopes: req.GetScopes(), Audience: req.GetAudience(),
+		ExpiresAt: now.Add(s.RefreshTokenLifetime), CreatedAt: now}
+	if currentRefreshToken == "" {
+		ar, ok := req.(authRequest)
+		if !ok {
+			return "", "", time.Time{}, fmt.Errorf("oidc: refresh token for a %T", req)
+		}
+		rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = randomToken(), ar.r.ClientID, ar.r.UserID, ar.r.SessionID
+		rt.AMR, rt.AuthTime = ar.GetAMR(), ar.r.AuthTime
+		at := s.accessToken(req, rt.FamilyID)
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.CreateRefreshToken(ctx, rt); err != nil {
 				return err
 			}
-			rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = old.FamilyID, old.ClientID, old.UserID, old.SessionID
-			rt.AMR, rt.AuthTime = old.AMR, old.AuthTime
-			// A refresh token never outlives the sign-in it came from.
-			if limit := old.AuthTime.Add(s.RefreshTokenLifetime); !old.AuthTime.IsZero() && rt.ExpiresAt.After(limit) {
-				rt.ExpiresAt = limit
-			}
-		} else {
-			ar, ok := req.(authRequest)
-			if !ok {
-				return fmt.Errorf("oidc: refresh token for a %T", req)
-			}
-			rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = randomToken(), ar.r.ClientID, ar.r.UserID, ar.r.SessionID
-			rt.AMR, rt.AuthTime = ar.GetAMR(), ar.r.AuthTime
-			family = rt.FamilyID
+			return tx.CreateAccessToken(ctx, at)
+		})
+		if err != nil {
+			return "", "", time.Time{}, err
 		}
-		at = s.accessToken(req, rt.FamilyID)
-		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
-			return err
-		}
-		return tx.CreateAccessToken(ctx, at)
-	})
-	if errors.Is(err, errRefreshReused) {
-		rr, _ := req.(refreshRequest)
-		if rerr := s.revokeReused(ctx, family, rr.t.ClientID, rr.t.UserID); rerr != nil {
+		return at.ID, newToken, at.ExpiresAt, nil
+	}
+	rr, ok := req.(refreshRequest)
+	if !ok || rr.t.ID != HashSecret(currentRefreshToken) {
+		return "", "", time.Time{}, fmt.Errorf("oidc: rotation of a refresh token for a %T", req)
+	}
+	old := rr.t
+	rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = old.FamilyID, old.ClientID, old.UserID, old.SessionID
+	rt.AMR, rt.AuthTime = old.AMR, old.AuthTime
+	// A refresh token never outlives the sign-in it came from.
+	if limit := old.AuthTime.Add(s.RefreshTokenLifetime); !old.AuthTime.IsZero() && rt.ExpiresAt.After(limit) {
+		rt.ExpiresAt = limit
+	}
+	at := s.accessToken(req, rt.FamilyID)
+	// One atomic step (store.TokenRotation): the old token is marked used
+	// only if it was unused, and the new tokens exist only if it was.
+	err := s.Store.RotateRefreshToken(ctx, old.ID, now, rt, at)
+	if errors.Is(err, store.ErrStale) {
+		if rerr := s.revokeReused(ctx, old.FamilyID, old.ClientID, old.UserID); rerr != nil {
 			return "", "", time.Time{}, rerr
 		}
-		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used").WithParent(err)
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used").WithParent(errRefreshReused)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)

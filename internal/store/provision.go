@@ -121,7 +121,7 @@ type WebhookEndpoint struct {
 	URL         string
 	Description string
 	EventTypes  []string // topics, or "*" for all; a trailing ".*" matches a prefix
-	Secret      string   // "whsec_" + base64; kept as is because HMAC needs it
+	Secret      string   // sealed by webhook.Sealer ("sealed:v1:…"), or "whsec_…" in clear from earlier versions
 	Enabled     bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -123,6 +123,8 @@ type Tx interface {
 	Tombstones
 	Deliveries
 	Webhooks
+	TokenRotation
+	UserSubjects
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

@@ -21,6 +21,8 @@ import (
 type Service struct {
 	Store store.Store
 	Now   func() time.Time
+	// Secrets seals secrets at rest (seal.go); the server always sets it.
+	Secrets *Sealer
 }
 
 // Input is what an administrator sets on an endpoint.
@@ -82,12 +84,21 @@ func (s *Service) Create(ctx context.Context, a provision.Actor, in Input) (stor
 	}
 	var out store.WebhookEndpoint
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		out, err = tx.CreateWebhook(ctx, store.WebhookEndpoint{URL: in.URL, Description: in.Description,
-			EventTypes: in.EventTypes, Enabled: in.Enabled, Secret: NewSecret()})
+		// The sealed secret is bound to the endpoint id, which the store
+		// gives: insert, then store the sealed secret, in one transaction.
+		created, err := tx.CreateWebhook(ctx, store.WebhookEndpoint{URL: in.URL, Description: in.Description,
+			EventTypes: in.EventTypes, Enabled: in.Enabled})
 		if err != nil {
 			return err
 		}
+		secret := NewSecret()
+		if created.Secret, err = s.Secrets.Seal(created.ID, secret); err != nil {
+			return err
+		}
+		if out, err = tx.UpdateWebhook(ctx, created); err != nil {
+			return err
+		}
+		out.Secret = secret
 		return s.audit(ctx, tx, a, "webhook.create", out.ID, nil, &out)
 	})
 	return out, err
@@ -121,6 +132,10 @@ func (s *Service) Update(ctx context.Context, a provision.Actor, id string, in I
 		}
 		w := before
 		w.URL, w.Description, w.EventTypes, w.Enabled = in.URL, in.Description, in.EventTypes, in.Enabled
+		// A secret still in clear (earlier versions) is sealed now.
+		if w.Secret, err = s.reseal(id, before.Secret); err != nil {
+			return err
+		}
 		if out, err = tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
@@ -138,7 +153,9 @@ func (s *Service) RotateSecret(ctx context.Context, a provision.Actor, id string
 		if err != nil {
 			return err
 		}
-		w.Secret = secret
+		if w.Secret, err = s.Secrets.Seal(id, secret); err != nil {
+			return err
+		}
 		if _, err := tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
@@ -164,6 +181,18 @@ func (s *Service) Delete(ctx context.Context, a provision.Actor, id string) erro
 		}
 		return s.audit(ctx, tx, a, "webhook.delete", id, &before, nil)
 	})
+}
+
+// reseal returns the stored secret sealed: a legacy clear one is sealed,
+// a sealed one is kept (it must open with this key).
+func (s *Service) reseal(id, stored string) (string, error) {
+	if s.Secrets == nil || IsSealed(stored) {
+		if _, err := s.Secrets.Open(id, stored); err != nil {
+			return "", err
+		}
+		return stored, nil
+	}
+	return s.Secrets.Seal(id, stored)
 }
 
 func (s *Service) audit(ctx context.Context, tx store.Tx, a provision.Actor, action, id string, before, after *store.WebhookEndpoint) error {

@@ -26,9 +26,10 @@ type Message struct {
 // records is "webhook:" + the endpoint's id, so each endpoint keeps its own
 // order, retries and dead deliveries.
 type Endpoint struct {
-	E      store.WebhookEndpoint
-	Client *http.Client
-	Now    func() time.Time
+	E       store.WebhookEndpoint // Secret as stored (sealed, or clear from earlier versions)
+	Secrets *Sealer               // opens E.Secret
+	Client  *http.Client
+	Now     func() time.Time
 }
 
 var _ provision.Target = (*Endpoint)(nil)
@@ -71,7 +72,13 @@ func (t *Endpoint) Deliver(ctx context.Context, e store.Event) error {
 		now = t.Now
 	}
 	ts := now()
-	sig, err := Sign(t.E.Secret, e.ID, ts, body)
+	secret, err := t.Secrets.Open(t.E.ID, t.E.Secret)
+	if err != nil {
+		// A key problem of this server (say a replica with another
+		// --key-encryption-key): retried, so the deliveries wait for a fix.
+		return fmt.Errorf("webhook %s: %w", t.E.ID, err)
+	}
+	sig, err := Sign(secret, e.ID, ts, body)
 	if err != nil {
 		return fmt.Errorf("webhook %s: %v: %w", t.E.ID, err, provision.ErrPermanent)
 	}
@@ -107,9 +114,10 @@ func (t *Endpoint) Deliver(ctx context.Context, e store.Event) error {
 // Source lists the enabled webhook endpoints as targets, read from the
 // database on every call, so every replica serves the same endpoints.
 type Source struct {
-	Store  store.Webhooks
-	Client *http.Client // shared by all endpoints
-	Now    func() time.Time
+	Store   store.Webhooks
+	Secrets *Sealer      // opens the stored secrets; the server always sets it
+	Client  *http.Client // shared by all endpoints
+	Now     func() time.Time
 }
 
 // NewSource builds a Source with a client from NewClient.
@@ -141,7 +149,7 @@ func (s *Source) Targets(ctx context.Context) ([]provision.Target, error) {
 	var out []provision.Target
 	for _, w := range ws {
 		if w.Enabled {
-			out = append(out, &Endpoint{E: w, Client: s.Client, Now: s.Now})
+			out = append(out, &Endpoint{E: w, Secrets: s.Secrets, Client: s.Client, Now: s.Now})
 		}
 	}
 	return out, nil

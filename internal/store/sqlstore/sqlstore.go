@@ -53,6 +53,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", db.dialect, err)
 	}
 	db.queries = &queries{rd: db.read, wr: db.write, d: db.dialect, now: db.now, begin: db.write}
+	if db.dialect != Postgres {
+		db.queries.rd, db.queries.stmts = newStmtCache(db.read), newStmtCache(db.write)
+		db.queries.wr = db.queries.stmts
+	}
 	return db, nil
 }
 
@@ -101,6 +105,7 @@ type queries struct {
 	d      Dialect
 	now    func() time.Time
 	begin  *sql.DB
+	stmts  *stmtCache // SQLite: the writer pool's prepared statements (begin's)
 }
 
 var _ store.Tx = (*queries)(nil)
@@ -116,11 +121,22 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) error {
 		return err
 	}
 	txq := &queries{rd: tx, wr: tx, d: q.d, now: q.now}
+	var ts *txStmts
+	if q.stmts != nil {
+		ts = &txStmts{tx: tx, c: q.stmts}
+		txq.rd, txq.wr = ts, ts
+	}
 	if err := fn(txq); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return q.d.translate(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return q.d.translate(err)
+	}
+	if ts != nil {
+		ts.prepareMissed(ctx)
+	}
+	return nil
 }
 
 // exec runs a write and translates constraint violations.

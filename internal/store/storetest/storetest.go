@@ -36,6 +36,8 @@ func Run(t *testing.T, open Factory) {
 		{"OIDCClients", testOIDCClients},
 		{"OIDCAuthRequests", testOIDCAuthRequests},
 		{"OIDCTokens", testOIDCTokens},
+		{"TokenRotation", testTokenRotation},
+		{"UserSubject", testUserSubject},
 		{"SigningKeys", testSigningKeys},
 		{"OIDCSignIns", testOIDCSignIns},
 		{"Tokens", testTokens},
