@@ -20,62 +20,29 @@ import (
 func testLinkedUserSearch(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t)
-	abc := mustCustomer(t, s, "ab-corp")
-	xyz := mustCustomer(t, s, "xyz")
 	ops, dev := mustGroup(t, s, "ops"), mustGroup(t, s, "dev")
 	auditor, other := mustRole(t, s, "auditor", directory.RoleCustom), mustRole(t, s, "other", directory.RoleCustom)
 	inOps, hasAuditor := map[directory.UserID]bool{}, map[directory.UserID]bool{}
-	var all []directory.User
-	for i := 0; i < 60; i++ {
-		u := newUser(fmt.Sprintf("u%02d", i))
-		switch i % 5 {
-		case 0:
-			u.Username = fmt.Sprintf("ab%02d", i)
-		case 1:
-			u.Email = fmt.Sprintf("AB.mail%02d@example.com", i)
-		case 2:
-			u.FirstName = fmt.Sprintf("Abigail %d", i)
-		case 3:
-			u.LastName = fmt.Sprintf("abbott %d", i)
-		}
-		if i%4 == 0 {
-			u.CustomerID = abc.ID
-		} else if i%4 == 1 {
-			u.CustomerID = xyz.ID
-		}
-		created, err := s.CreateUser(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, created)
+	all, xyz, matches := searchPopulation(t, s, 60, func(i int, u directory.User) {
 		// Members and holders are spread so that every column and both
 		// customers occur inside and outside the group and the role.
 		if i%3 != 0 {
-			inOps[created.ID] = true
-			if err := s.AddMember(ctx, ops.ID, created.ID); err != nil {
+			inOps[u.ID] = true
+			if err := s.AddMember(ctx, ops.ID, u.ID); err != nil {
 				t.Fatal(err)
 			}
-		} else if err := s.AddMember(ctx, dev.ID, created.ID); err != nil {
+		} else if err := s.AddMember(ctx, dev.ID, u.ID); err != nil {
 			t.Fatal(err)
 		}
 		if i%7 < 4 {
-			hasAuditor[created.ID] = true
-			if err := s.AssignUserRole(ctx, created.ID, auditor.ID); err != nil {
+			hasAuditor[u.ID] = true
+			if err := s.AssignUserRole(ctx, u.ID, auditor.ID); err != nil {
 				t.Fatal(err)
 			}
-		} else if err := s.AssignUserRole(ctx, created.ID, other.ID); err != nil {
+		} else if err := s.AssignUserRole(ctx, u.ID, other.ID); err != nil {
 			t.Fatal(err)
 		}
-	}
-	codes := map[directory.CustomerID]string{abc.ID: "ab-corp", xyz.ID: "xyz"}
-	matches := func(u directory.User, p string) bool {
-		for _, v := range []string{u.Username, u.Email, u.FirstName, u.LastName, codes[u.CustomerID]} {
-			if strings.HasPrefix(directory.Key(v), p) {
-				return true
-			}
-		}
-		return false
-	}
+	})
 	lists := []struct {
 		name string
 		in   map[directory.UserID]bool
@@ -89,7 +56,7 @@ func testLinkedUserSearch(t *testing.T, open Factory) {
 		}},
 	}
 	for _, l := range lists {
-		for _, scope := range []directory.Scope{{}, {Customer: xyz.ID}} {
+		for _, scope := range []directory.Scope{{}, {Customer: xyz}} {
 			for _, p := range []string{"ab", "AB", "abb", "ab-c", "x", "u1", "zz", ""} {
 				for _, sort := range []string{"username", "-username", "email", "-created_at"} {
 					t.Run(fmt.Sprintf("%s/%s/%s/%s", l.name, scope.Customer, p, sort), func(t *testing.T) {
