@@ -39,7 +39,7 @@ func startProvisioning(ctx context.Context, e *env, secrets *webhook.Sealer, ext
 		targets = append(targets, t)
 	}
 	p.worker = provision.NewWorker(e.db, provision.Config{MaxAttempts: cfg.MaxAttempts, Lease: cfg.Lease, Poll: cfg.Poll,
-		Retention: cfg.Retention},
+		Retention: cfg.Retention, Batch: cfg.Batch},
 		e.log.With("component", "outbox"), targets...)
 	src := webhook.NewSource(e.db)
 	src.Secrets = secrets

@@ -333,7 +333,10 @@ func TestTwoServersShareTheOutbox(t *testing.T) {
 	fake.SetLatency(time.Millisecond)
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	args := []string{"--database", dsn, "--gitlab-url", srv.URL, "--gitlab-token", "glpat-two", "--outbox-poll", "20ms"}
+	// A worker that finishes a round claims again at once, so with 20
+	// groups and the default batch one server could hold every queue head;
+	// a batch of 8 leaves heads free whenever the other one polls.
+	args := []string{"--database", dsn, "--gitlab-url", srv.URL, "--gitlab-token", "glpat-two", "--outbox-poll", "20ms", "--outbox-batch", "8"}
 	a := startChild(t, args...)
 	b := startChild(t, args...)
 	want := membershipScript(t, db, fake, 20, 50, 30, 50, 15*time.Millisecond)

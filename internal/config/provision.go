@@ -19,6 +19,7 @@ type Provision struct {
 	Lease             time.Duration // --outbox-lease
 	Poll              time.Duration // --outbox-poll
 	Retention         time.Duration // --outbox-retention: finished events are kept this long
+	Batch             int           // --outbox-batch: queue heads one worker claims per round; default 256
 }
 
 // GitLabEnabled reports whether the GitLab target is configured.
@@ -58,6 +59,7 @@ func (p *Provision) flags(getenv func(string) string, fs *flag.FlagSet) []error 
 	p.Lease = envDur("OPSIAM_OUTBOX_LEASE", time.Minute)
 	p.Poll = envDur("OPSIAM_OUTBOX_POLL", time.Second)
 	p.Retention = envDur("OPSIAM_OUTBOX_RETENTION", 7*24*time.Hour)
+	p.Batch = envInt("OPSIAM_OUTBOX_BATCH", 256)
 	fs.StringVar(&p.GitLabURL, "gitlab-url", p.GitLabURL, "GitLab base URL; with --gitlab-token switches GitLab provisioning on (OPSIAM_GITLAB_URL)")
 	fs.Func("gitlab-token", "GitLab access token with admin rights (OPSIAM_GITLAB_TOKEN)", func(s string) error {
 		p.GitLabToken = Secret(s)
@@ -68,6 +70,7 @@ func (p *Provision) flags(getenv func(string) string, fs *flag.FlagSet) []error 
 	fs.IntVar(&p.MaxAttempts, "outbox-max-attempts", p.MaxAttempts, "delivery attempts before an outbox event is dead (OPSIAM_OUTBOX_MAX_ATTEMPTS)")
 	fs.DurationVar(&p.Lease, "outbox-lease", p.Lease, "how long a worker's claim on a delivery lasts before another worker may take it over (OPSIAM_OUTBOX_LEASE)")
 	fs.DurationVar(&p.Poll, "outbox-poll", p.Poll, "how often the outbox worker looks for work (OPSIAM_OUTBOX_POLL)")
+	fs.IntVar(&p.Batch, "outbox-batch", p.Batch, "queue heads one worker claims per round; smaller spreads work across replicas sooner (OPSIAM_OUTBOX_BATCH)")
 	fs.DurationVar(&p.Retention, "outbox-retention", p.Retention, "how long delivered outbox events are kept (OPSIAM_OUTBOX_RETENTION)")
 	return errs
 }
@@ -100,6 +103,9 @@ func (p Provision) validate() []error {
 	}
 	if p.Retention < time.Hour {
 		errs = append(errs, fmt.Errorf("outbox-retention %s: want at least 1h", p.Retention))
+	}
+	if p.Batch < 1 || p.Batch > 10000 {
+		errs = append(errs, fmt.Errorf("outbox-batch %d: want 1 to 10000", p.Batch))
 	}
 	if p.Poll <= 0 {
 		errs = append(errs, fmt.Errorf("outbox-poll %s: want more than 0", p.Poll))
