@@ -8,12 +8,13 @@ import (
 
 // diff returns what the assign dialog added to and removed from have: the
 // posted "assigned" list is the whole new set (U11).
-func diff(have, want []string) (add, remove []string) {
-	h, wnt := map[string]bool{}, map[string]bool{}
+func diff[ID ~string](have []ID, want []string) (add, remove []ID) {
+	h, wnt := map[ID]bool{}, map[ID]bool{}
 	for _, x := range have {
 		h[x] = true
 	}
-	for _, x := range want {
+	for _, w := range want {
+		x := ID(w)
 		if x != "" && !wnt[x] {
 			wnt[x] = true
 			if !h[x] {
@@ -29,6 +30,15 @@ func diff(have, want []string) (add, remove []string) {
 	return add, remove
 }
 
+// roleIDs lists the ids of roles.
+func roleIDs(roles []directory.Role) []directory.RoleID {
+	ids := make([]directory.RoleID, len(roles))
+	for i, r := range roles {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
 // assignUserGroups applies the groups assign dialog of a user: each group
 // added or left is one manage call (and one transaction with its audit
 // record); global is never offered (U4).
@@ -41,21 +51,21 @@ func (c *Console) assignUserGroups(w http.ResponseWriter, r *http.Request, v *vi
 	if err != nil {
 		return err
 	}
-	var have []string
+	var have []directory.GroupID
 	for _, g := range groups {
 		if !g.IsReserved() {
-			have = append(have, string(g.ID))
+			have = append(have, g.ID)
 		}
 	}
 	add, remove := diff(have, r.PostForm["assigned"])
 	a := actor(r, v)
 	for _, id := range add {
-		if err := c.svc().AddMembers(r.Context(), a, directory.GroupID(id), []directory.UserID{u.ID}); err != nil {
+		if err := c.svc().AddMembers(r.Context(), a, id, []directory.UserID{u.ID}); err != nil {
 			return c.refusedTab(w, r, v, u, "groups", err)
 		}
 	}
 	for _, id := range remove {
-		if err := c.svc().RemoveMember(r.Context(), a, directory.GroupID(id), u.ID); err != nil {
+		if err := c.svc().RemoveMember(r.Context(), a, id, u.ID); err != nil {
 			return c.refusedTab(w, r, v, u, "groups", err)
 		}
 	}
@@ -73,23 +83,15 @@ func (c *Console) assignUserRoles(w http.ResponseWriter, r *http.Request, v *vie
 	if err != nil {
 		return err
 	}
-	var have []string
-	for _, role := range roles {
-		have = append(have, string(role.ID))
-	}
-	add, remove := diff(have, r.PostForm["assigned"])
+	add, remove := diff(roleIDs(roles), r.PostForm["assigned"])
 	a := actor(r, v)
 	if len(add) > 0 {
-		ids := make([]directory.RoleID, len(add))
-		for i, id := range add {
-			ids[i] = directory.RoleID(id)
-		}
-		if err := c.svc().AssignUserRoles(r.Context(), a, u.ID, ids); err != nil {
+		if err := c.svc().AssignUserRoles(r.Context(), a, u.ID, add); err != nil {
 			return c.refusedTab(w, r, v, u, "roles", err)
 		}
 	}
 	for _, id := range remove {
-		if err := c.svc().UnassignUserRole(r.Context(), a, u.ID, directory.RoleID(id)); err != nil {
+		if err := c.svc().UnassignUserRole(r.Context(), a, u.ID, id); err != nil {
 			return c.refusedTab(w, r, v, u, "roles", err)
 		}
 	}

@@ -377,22 +377,14 @@ func (c *Console) assignGroupRoles(w http.ResponseWriter, r *http.Request, v *vi
 	if err != nil {
 		return err
 	}
-	var have []string
-	for _, role := range roles {
-		have = append(have, string(role.ID))
-	}
-	add, remove := diff(have, r.PostForm["assigned"])
+	add, remove := diff(roleIDs(roles), r.PostForm["assigned"])
 	if len(add) > 0 {
-		ids := make([]directory.RoleID, len(add))
-		for i, id := range add {
-			ids[i] = directory.RoleID(id)
-		}
-		if err := c.svc().AssignGroupRoles(r.Context(), actor(r, v), g.ID, ids); err != nil {
+		if err := c.svc().AssignGroupRoles(r.Context(), actor(r, v), g.ID, add); err != nil {
 			return c.groupRefused(w, r, v, g, "roles", err)
 		}
 	}
 	for _, id := range remove {
-		if err := c.svc().UnassignGroupRole(r.Context(), actor(r, v), g.ID, directory.RoleID(id)); err != nil {
+		if err := c.svc().UnassignGroupRole(r.Context(), actor(r, v), g.ID, id); err != nil {
 			return c.groupRefused(w, r, v, g, "roles", err)
 		}
 	}

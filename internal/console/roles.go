@@ -203,22 +203,14 @@ func (c *Console) assignContains(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	var have []string
-	for _, id := range g.Contains(role.ID) {
-		have = append(have, string(id))
-	}
-	add, remove := diff(have, r.PostForm["assigned"])
+	add, remove := diff(g.Contains(role.ID), r.PostForm["assigned"])
 	if len(add) > 0 {
-		ids := make([]directory.RoleID, len(add))
-		for i, id := range add {
-			ids[i] = directory.RoleID(id)
-		}
-		if err := c.svc().AddContains(r.Context(), actor(r, v), role.ID, ids); err != nil {
+		if err := c.svc().AddContains(r.Context(), actor(r, v), role.ID, add); err != nil {
 			return c.roleRefused(w, r, v, role, "contains", err)
 		}
 	}
 	for _, id := range remove {
-		if err := c.svc().RemoveContains(r.Context(), actor(r, v), role.ID, directory.RoleID(id)); err != nil {
+		if err := c.svc().RemoveContains(r.Context(), actor(r, v), role.ID, id); err != nil {
 			return c.roleRefused(w, r, v, role, "contains", err)
 		}
 	}
