@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"opsiam/internal/provision/gitlab/gitlabfake"
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store/sqlstore"
+	"opsiam/internal/store/sqlstore/sqltest"
 	"opsiam/internal/testenv"
 )
 
@@ -47,7 +47,7 @@ type dbCase struct {
 	dsn  func(t *testing.T) string
 }
 
-var sqliteOnly = []dbCase{{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "db") }}}
+var sqliteOnly = []dbCase{{"SQLite", func(t *testing.T) string { return sqltest.SQLiteDSN(t) }}}
 
 var bothDatabases = append(sqliteOnly, dbCase{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }})
 
@@ -60,14 +60,7 @@ func eachDB(t *testing.T, dbs []dbCase, fn func(t *testing.T, e *env)) {
 func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqltest.Open(t, dsn)
 	if _, err := manage.Bootstrap(ctx, db, fastHasher, "admin password 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +73,7 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	fake := gitlabfake.New("glpat-test")
 	gl := httptest.NewServer(fake)
 	t.Cleanup(gl.Close)
+	var err error
 	if api.GitLab, err = gitlab.New(gitlab.Config{URL: gl.URL, Token: "glpat-test"}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package manage_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"opsiam/internal/auth"
@@ -10,33 +9,14 @@ import (
 	"opsiam/internal/manage"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
 
-// eachDatabase runs fn on a fresh SQLite file and a fresh PostgreSQL schema.
+// eachDatabase runs fn on a fresh, migrated SQLite file and PostgreSQL schema.
 func eachDatabase(t *testing.T, fn func(t *testing.T, st *sqlstore.DB)) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "db") }},
-		{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, tc.dsn(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db)
-		})
-	}
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.DB, _ string) { fn(t, st) })
 }
 
 func TestBootstrap(t *testing.T) {

@@ -3,12 +3,11 @@ package manage_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"opsiam/internal/manage"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 
 	_ "modernc.org/sqlite" // the raw connection's driver
 )
@@ -18,33 +17,19 @@ import (
 // admin), with a second plain connection that reads tables the way the
 // provisioning worker will.
 func eachBootstrapped(t *testing.T, fn func(t *testing.T, st *sqlstore.DB, raw *sql.DB)) {
-	for _, tc := range []struct {
-		name, driver string
-		dsn          func(t *testing.T) string
-	}{
-		{"SQLite", "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "db") }},
-		{"Postgres", "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := tc.dsn(t)
-			st, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := manage.Bootstrap(ctx, st, fastHasher, "admin password 1"); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := sql.Open(tc.driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { raw.Close() })
-			fn(t, st, raw)
-		})
-	}
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.DB, dsn string) {
+		if _, err := manage.Bootstrap(context.Background(), st, fastHasher, "admin password 1"); err != nil {
+			t.Fatal(err)
+		}
+		driver := "sqlite"
+		if st.Dialect() == sqlstore.Postgres {
+			driver = "pgx"
+		}
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		fn(t, st, raw)
+	})
 }

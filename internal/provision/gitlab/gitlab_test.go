@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"opsiam/internal/provision/gitlab/gitlabfake"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 const token = "glpat-test-token"
@@ -203,86 +202,70 @@ func TestMembersTab(t *testing.T) {
 // fails for a while nothing is lost, and after it recovers nothing is
 // doubled.
 func TestAcceptanceThroughWorker(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "opsiam.db") }},
-		{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, tc.dsn(t))
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.DB, _ string) {
+		ctx := context.Background()
+		fake, target := setup(t)
+		users := []string{"alice", "bob", "carol", "dave"}
+		for _, u := range users {
+			fake.AddUser(u)
+		}
+		var want []string
+		enq := func(e store.Event) {
+			if _, err := db.Enqueue(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, g := range []string{"ops", "dev", "sre"} {
+			enq(created(g))
+			want = append(want, "group_created "+g+" ")
+			for _, u := range users {
+				enq(added(g, u))
+				want = append(want, "member_added "+g+" "+u)
+			}
+			enq(removed(g, "bob"))
+			want = append(want, "member_removed "+g+" bob")
+		}
+		fake.FailNext(25) // fail for a while, then recover
+		w := provision.NewWorker(db, provision.Config{Poll: 5 * time.Millisecond, BackoffBase: 5 * time.Millisecond,
+			BackoffMax: 20 * time.Millisecond, MaxAttempts: 50, Batch: 4}, nil, target)
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(runCtx) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			c, err := db.CountDeliveries(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
+			if c[store.DeliveryDone] == len(want) {
+				break
 			}
-			fake, target := setup(t)
-			users := []string{"alice", "bob", "carol", "dave"}
-			for _, u := range users {
-				fake.AddUser(u)
+			if time.Now().After(deadline) {
+				t.Fatalf("not delivered in time: %v; %s", c, changes(fake))
 			}
-			var want []string
-			enq := func(e store.Event) {
-				if _, err := db.Enqueue(ctx, e); err != nil {
-					t.Fatal(err)
-				}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Exactly the expected changes, each once, in order per group.
+		got := fake.Changes()
+		if len(got) != len(want) {
+			t.Fatalf("%d changes, want %d:\n%s", len(got), len(want), changes(fake))
+		}
+		perGroup := map[string][]string{}
+		for _, c := range got {
+			perGroup[c.Group] = append(perGroup[c.Group], c.String())
+		}
+		for i, g := range []string{"ops", "dev", "sre"} {
+			n := 2 + len(users)
+			if fmt.Sprint(perGroup[g]) != fmt.Sprint(want[i*n:(i+1)*n]) {
+				t.Errorf("group %s:\n got %v\nwant %v", g, perGroup[g], want[i*n:(i+1)*n])
 			}
-			for _, g := range []string{"ops", "dev", "sre"} {
-				enq(created(g))
-				want = append(want, "group_created "+g+" ")
-				for _, u := range users {
-					enq(added(g, u))
-					want = append(want, "member_added "+g+" "+u)
-				}
-				enq(removed(g, "bob"))
-				want = append(want, "member_removed "+g+" bob")
-			}
-			fake.FailNext(25) // fail for a while, then recover
-			w := provision.NewWorker(db, provision.Config{Poll: 5 * time.Millisecond, BackoffBase: 5 * time.Millisecond,
-				BackoffMax: 20 * time.Millisecond, MaxAttempts: 50, Batch: 4}, nil, target)
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- w.Run(runCtx) }()
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				c, err := db.CountDeliveries(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if c[store.DeliveryDone] == len(want) {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("not delivered in time: %v; %s", c, changes(fake))
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			// Exactly the expected changes, each once, in order per group.
-			got := fake.Changes()
-			if len(got) != len(want) {
-				t.Fatalf("%d changes, want %d:\n%s", len(got), len(want), changes(fake))
-			}
-			perGroup := map[string][]string{}
-			for _, c := range got {
-				perGroup[c.Group] = append(perGroup[c.Group], c.String())
-			}
-			for i, g := range []string{"ops", "dev", "sre"} {
-				n := 2 + len(users)
-				if fmt.Sprint(perGroup[g]) != fmt.Sprint(want[i*n:(i+1)*n]) {
-					t.Errorf("group %s:\n got %v\nwant %v", g, perGroup[g], want[i*n:(i+1)*n])
-				}
-			}
-			if fake.Requests() <= len(want) {
-				t.Fatalf("the fake never failed a request (%d requests)", fake.Requests())
-			}
-		})
-	}
+		}
+		if fake.Requests() <= len(want) {
+			t.Fatalf("the fake never failed a request (%d requests)", fake.Requests())
+		}
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 	"opsiam/internal/provision"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 func renamed(id, previous, name string) store.Event {
@@ -117,100 +116,84 @@ func TestRenameOntoATakenPathIsPermanent(t *testing.T) {
 // members before the rename land in the old path, the rename moves the
 // group with them, members after it land in the new path.
 func TestRenameThroughWorker(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "opsiam.db") }},
-		{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, tc.dsn(t))
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.DB, _ string) {
+		ctx := context.Background()
+		hasher := auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
+		if _, err := manage.Bootstrap(ctx, db, hasher, "admin password 1"); err != nil {
+			t.Fatal(err)
+		}
+		svc := &manage.Service{Store: db, Hasher: hasher, Now: time.Now}
+		actor := manage.Actor{Username: "tester", Source: "cli"}
+		fake, target := setup(t)
+		ids := map[string]directory.UserID{}
+		for _, u := range []string{"alice", "bob", "carol", "dave"} {
+			fake.AddUser(u)
+			created, err := svc.CreateUser(ctx, actor, directory.User{Username: u, Email: u + "@example.com",
+				FirstName: "F", LastName: "L", Enabled: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			hasher := auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
-			if _, err := manage.Bootstrap(ctx, db, hasher, "admin password 1"); err != nil {
-				t.Fatal(err)
-			}
-			svc := &manage.Service{Store: db, Hasher: hasher, Now: time.Now}
-			actor := manage.Actor{Username: "tester", Source: "cli"}
-			fake, target := setup(t)
-			ids := map[string]directory.UserID{}
-			for _, u := range []string{"alice", "bob", "carol", "dave"} {
-				fake.AddUser(u)
-				created, err := svc.CreateUser(ctx, actor, directory.User{Username: u, Email: u + "@example.com",
-					FirstName: "F", LastName: "L", Enabled: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids[u] = created.ID
-			}
-			g, err := svc.CreateGroup(ctx, actor, directory.Group{Name: "Ops Team"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["alice"], ids["bob"]}); err != nil {
-				t.Fatal(err)
-			}
-			name := "Platform (Tokyo)"
-			if g, err = svc.UpdateGroup(ctx, actor, g.ID, 0, manage.GroupPatch{Name: &name}); err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["carol"]}); err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.RemoveMember(ctx, actor, g.ID, ids["alice"]); err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["dave"]}); err != nil {
-				t.Fatal(err)
-			}
-			want := []string{"group_created ops-team ", "member_added ops-team alice", "member_added ops-team bob",
-				"group_renamed ops-team -> platform-tokyo", "member_added platform-tokyo carol",
-				"member_removed platform-tokyo alice", "member_added platform-tokyo dave"}
+			ids[u] = created.ID
+		}
+		g, err := svc.CreateGroup(ctx, actor, directory.Group{Name: "Ops Team"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["alice"], ids["bob"]}); err != nil {
+			t.Fatal(err)
+		}
+		name := "Platform (Tokyo)"
+		if g, err = svc.UpdateGroup(ctx, actor, g.ID, 0, manage.GroupPatch{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["carol"]}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RemoveMember(ctx, actor, g.ID, ids["alice"]); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.AddMembers(ctx, actor, g.ID, []directory.UserID{ids["dave"]}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"group_created ops-team ", "member_added ops-team alice", "member_added ops-team bob",
+			"group_renamed ops-team -> platform-tokyo", "member_added platform-tokyo carol",
+			"member_removed platform-tokyo alice", "member_added platform-tokyo dave"}
 
-			fake.FailNext(6) // fail for a while, then recover
-			w := provision.NewWorker(db, provision.Config{Poll: 5 * time.Millisecond, BackoffBase: 5 * time.Millisecond,
-				BackoffMax: 20 * time.Millisecond, MaxAttempts: 50, Batch: 4}, nil, target)
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- w.Run(runCtx) }()
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				c, err := db.CountDeliveries(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if c[store.DeliveryDone] == len(want) && c[store.DeliveryPending] == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("not delivered in time: %v; %s", c, changes(fake))
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
+		fake.FailNext(6) // fail for a while, then recover
+		w := provision.NewWorker(db, provision.Config{Poll: 5 * time.Millisecond, BackoffBase: 5 * time.Millisecond,
+			BackoffMax: 20 * time.Millisecond, MaxAttempts: 50, Batch: 4}, nil, target)
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(runCtx) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			c, err := db.CountDeliveries(ctx)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := changes(fake); got != strings.Join(want, "; ") {
-				t.Fatalf("changes:\n got %s\nwant %s", got, strings.Join(want, "; "))
+			if c[store.DeliveryDone] == len(want) && c[store.DeliveryPending] == 0 {
+				break
 			}
-			if names := fake.GroupNames(); fmt.Sprint(names) != "[Platform (Tokyo)]" {
-				t.Fatalf("groups: %v", names)
+			if time.Now().After(deadline) {
+				t.Fatalf("not delivered in time: %v; %s", c, changes(fake))
 			}
-			if m := fake.Members("platform-tokyo"); len(m) != 3 || m["bob"] == 0 || m["carol"] == 0 || m["dave"] == 0 {
-				t.Fatalf("members: %v", m)
-			}
-			if fake.Duplicates() != 0 {
-				t.Fatalf("%d duplicate requests", fake.Duplicates())
-			}
-		})
-	}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := changes(fake); got != strings.Join(want, "; ") {
+			t.Fatalf("changes:\n got %s\nwant %s", got, strings.Join(want, "; "))
+		}
+		if names := fake.GroupNames(); fmt.Sprint(names) != "[Platform (Tokyo)]" {
+			t.Fatalf("groups: %v", names)
+		}
+		if m := fake.Members("platform-tokyo"); len(m) != 3 || m["bob"] == 0 || m["carol"] == 0 || m["dave"] == 0 {
+			t.Fatalf("members: %v", m)
+		}
+		if fake.Duplicates() != 0 {
+			t.Fatalf("%d duplicate requests", fake.Duplicates())
+		}
+	})
 }

@@ -2,39 +2,22 @@ package sqlstore_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
+	"opsiam/internal/store/sqlstore/sqltest"
 	"opsiam/internal/store/storetest"
 	"opsiam/internal/testenv"
 )
 
-// openFresh opens and migrates a new database and closes it when t ends.
-func openFresh(t *testing.T, dsn string) *sqlstore.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-func sqliteDSN(t *testing.T) string { return filepath.Join(t.TempDir(), "opsiam.db") }
-
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openFresh(t, sqliteDSN(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, sqltest.SQLiteDSN(t)) })
 }
 
 func TestPostgres(t *testing.T) {
 	testenv.PostgresDSN(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return openFresh(t, testenv.PostgresSchema(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, testenv.PostgresSchema(t)) })
 }
 
 func TestMigrationNumbersMatch(t *testing.T) {
@@ -64,13 +47,13 @@ func TestMigrateTwice(t *testing.T) {
 		name string
 		dsn  func(t *testing.T) string
 	}{
-		{"SQLite", sqliteDSN},
+		{"SQLite", func(t *testing.T) string { return sqltest.SQLiteDSN(t) }},
 		{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			dsn := tc.dsn(t)
-			db := openFresh(t, dsn)
+			db := sqltest.Open(t, dsn)
 			want, _ := sqlstore.Migrations(db.Dialect())
 			if err := db.Ready(ctx); err != nil {
 				t.Fatalf("not ready after migrating: %v", err)
@@ -91,7 +74,7 @@ func TestMigrateTwice(t *testing.T) {
 }
 
 func TestNotReadyBeforeMigrate(t *testing.T) {
-	db, err := sqlstore.Open(context.Background(), sqliteDSN(t))
+	db, err := sqlstore.Open(context.Background(), sqltest.SQLiteDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
