@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -33,8 +32,8 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, store.ErrNotFound) {
 			p.cfg.Log.Error("oidc continue", "err", err)
 		}
-		renderPage(w, http.StatusBadRequest, page{Title: "Sign-in request expired",
-			Message: "This sign-in request is unknown or has expired. Go back to the application and start again."})
+		lang, t := texts(r)
+		renderPage(w, http.StatusBadRequest, page{Lang: lang, Title: t("expired.title"), Message: t("expired.message")})
 		return
 	}
 	req := authRequest{ar}
@@ -88,7 +87,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	sub, err := p.storage.subjectOf(ctx, string(userID))
 	if errors.Is(err, ErrUserDisabled) {
-		p.refuse(w, r, req, "Your account is disabled. Ask your administrator.")
+		p.refuse(w, r, req, "denied.disabled")
 		return
 	}
 	if err != nil {
@@ -98,14 +97,12 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 	switch err := sub.mayUse(c); {
 	case errors.Is(err, ErrNotAgent):
 		p.auditRefusal(ctx, r, sub.User, c)
-		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to ITSM agents "+
-			"(roles itsm_admin, itsm_manager, itsm_user or itsm_viewer), and never to customer users. "+
-			"Ask your administrator if you need access.")
+		p.refuse(w, r, req, "denied.itsm", c.Name)
 		return
 	case errors.Is(err, ErrNoAccess):
 		p.auditRefusal(ctx, r, sub.User, c)
-		p.refuse(w, r, req, "Your account may not use "+c.Name+": it is open only to holders of the role "+
-			strings.Join(c.AccessRoles, " or ")+". Ask your administrator if you need access.")
+		_, t := texts(r)
+		p.refuse(w, r, req, "denied.role", c.Name, orList(t, c.AccessRoles))
 		return
 	}
 	complete := func(tx store.Tx) error {
@@ -212,9 +209,10 @@ func (p *Provider) auditRefusal(ctx context.Context, r *http.Request, u director
 	}
 }
 
-// refuse shows a page saying why, whose link takes the browser back to the
-// client with error=access_denied; the request is dropped.
-func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, req authRequest, msg string) {
+// refuse shows a page saying why (the text msgID of pageTexts with args),
+// whose link takes the browser back to the client with
+// error=access_denied; the request is dropped.
+func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, req authRequest, msgID string, args ...any) {
 	if err := p.cfg.Store.DeleteAuthRequest(r.Context(), req.r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.cfg.Log.Error("oidc refuse", "err", err)
 	}
@@ -231,7 +229,9 @@ func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, req authReques
 			back = u.String()
 		}
 	}
-	renderPage(w, http.StatusForbidden, page{Title: "Access denied", Message: msg, Link: back, LinkText: "Back to the application"})
+	lang, t := texts(r)
+	renderPage(w, http.StatusForbidden, page{Lang: lang, Title: t("denied.title"), Message: t(msgID, args...), Link: back,
+		LinkText: t("denied.back")})
 }
 
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req authRequest, err error) {

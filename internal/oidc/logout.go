@@ -70,8 +70,9 @@ func (p *Provider) needsConfirmation(w http.ResponseWriter, r *http.Request, req
 			fields[k] = v
 		}
 	}
-	renderPage(w, http.StatusOK, page{Title: "Sign out?", Message: "An application asks to sign you out of the platform and all its applications.",
-		Action: p.prefix + "/end_session", Button: "Sign out", Fields: fields})
+	lang, t := texts(r)
+	renderPage(w, http.StatusOK, page{Lang: lang, Title: t("logout.title"), Message: t("logout.message"),
+		Action: p.prefix + "/end_session", Button: t("logout.button"), Fields: fields})
 	return true
 }
 

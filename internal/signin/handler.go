@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,9 @@ func (h *Handler) SessionUser(r *http.Request) (directory.UserID, bool, error) {
 	return u.ID, true, nil
 }
 
+// signInCSP is the Content-Security-Policy of the sign-in pages.
+const signInCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+
 // handlerFunc is a page handler that may fail (STYLE P5).
 type handlerFunc func(w http.ResponseWriter, r *http.Request, v *view) error
 
@@ -142,7 +146,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, v *view) error
 func (h *Handler) page(fn handlerFunc) http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// No form-action: Chromium applies it to every redirect after a
+		// form's POST, and signing in ends in a redirect to the
+		// application's origin (/login → /oidc/continue → the client's
+		// redirect URI), which form-action 'self' blocks (issue 12, defect 1).
+		hd.Set("Content-Security-Policy", signInCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "no-referrer")
@@ -258,16 +266,32 @@ func source(r *http.Request) auth.Source {
 	return auth.Source{Address: host}
 }
 
-// localPath accepts only a path on this server as a redirect target.
+// localPath accepts only a path on this server as a redirect target and
+// returns it as the Location header will carry it. The decision is made on
+// the final, resolved form (issue 12, defect 13): dot segments are removed
+// first, as http.Redirect and browsers do, and a backslash or control
+// character anywhere refuses the value, since browsers read "/\\" as "//".
 func localPath(next, def string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) >= 0 {
 		return def
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Host != "" || u.Scheme != "" {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		!strings.HasPrefix(u.EscapedPath(), "/") || strings.ContainsAny(u.Path, "\\\x00") {
 		return def
 	}
-	return next
+	escaped := u.EscapedPath()
+	clean := path.Clean(escaped)
+	if strings.HasSuffix(escaped, "/") && clean != "/" {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") {
+		return def
+	}
+	if u.RawQuery != "" {
+		clean += "?" + u.RawQuery
+	}
+	return clean
 }
 
 // view is the data of every page.
