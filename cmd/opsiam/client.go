@@ -20,6 +20,9 @@ const clientUsage = `usage: opsiam client COMMAND [flags]
               authorization_code, refresh_token)   --public   --itsm
               --access-role ROLE ... (access rule: users need one of them)
               --claims LIST (groups,roles,customer by default; none)
+              --access-api (a client_credentials service client that
+              calls /api/v1/access/*)   --resource-server (may introspect
+              other clients' tokens)
   list      list the clients
   secret ID give a confidential client a new secret (printed once; the old
             one stops working)
@@ -50,6 +53,8 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Var(&grants, "grant-type", "grant type (repeatable)")
 	fs.BoolVar(&in.Public, "public", false, "public client: no secret, PKCE S256 required")
 	fs.BoolVar(&in.ITSM, "itsm", false, "the ITSM app: receives itsm_role, admits only ITSM agents")
+	fs.BoolVar(&in.AccessAPI, "access-api", false, "service client (with --grant-type client_credentials): may call /api/v1/access/* with its own token")
+	fs.BoolVar(&in.ResourceServer, "resource-server", false, "may introspect tokens issued to other clients")
 	claims := fs.String("claims", "groups,roles,customer", "claims the client receives: a comma list of groups, roles, customer, or none")
 	fs.Var(&access, "access-role", "access rule: a role a user must hold to sign in (repeatable; any one suffices)")
 	mine, rest := splitFlags(fs, args)
@@ -99,6 +104,12 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			}
 			if c.ITSM {
 				kind += ",itsm"
+			}
+			if c.AccessAPI {
+				kind += ",access_api"
+			}
+			if c.ResourceServer {
+				kind += ",resource_server"
 			}
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, strings.Join(c.RedirectURIs, " "))
 		}

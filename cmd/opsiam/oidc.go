@@ -12,13 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
+	"opsiam/internal/store"
 )
 
 // keyEncryptionKey returns the configured key-encryption key, or the one
@@ -44,13 +44,49 @@ func keyEncryptionKey(e *env) ([32]byte, error) {
 	return k, nil
 }
 
-// sessionKey is the platform session's cookie, the secret the sid claim is
-// derived from.
-func sessionKey(r *http.Request) string {
+// sessionCookie is the platform session's cookie.
+func sessionCookie(r *http.Request) string {
 	if c, err := r.Cookie(signin.SessionCookie); err == nil {
 		return c.Value
 	}
 	return ""
+}
+
+// sessionKey is the key the sid claim is derived from: the stored hash of
+// the session cookie, so that the provider can find a session by its sid
+// (platformSessions) while the claim reveals nothing of the cookie.
+func sessionKey(r *http.Request) string {
+	if c := sessionCookie(r); c != "" {
+		return auth.HashToken(c)
+	}
+	return ""
+}
+
+// platformSessions lets the provider find and end sign-in sessions by sid
+// (oidc.PlatformSessions).
+type platformSessions struct{ auth *auth.Service }
+
+func (p platformSessions) find(ctx context.Context, user, sid string) (store.Session, error) {
+	return p.auth.FindSession(ctx, directory.UserID(user), func(idHash string) bool { return oidc.SID(idHash) == sid })
+}
+
+func (p platformSessions) Live(ctx context.Context, user, sid string) (bool, error) {
+	_, err := p.find(ctx, user, sid)
+	if errors.Is(err, auth.ErrNoSession) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (p platformSessions) End(ctx context.Context, user, sid, source string) error {
+	sess, err := p.find(ctx, user, sid)
+	if errors.Is(err, auth.ErrNoSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return p.auth.EndSession(ctx, sess, auth.Source{Address: source})
 }
 
 // platformLogout lets signing out of the platform (POST /logout of the
@@ -97,14 +133,17 @@ func buildOIDC(ctx context.Context, e *env, kek [32]byte, issuer string, sign *s
 		Graphs: &manage.RoleGraphs{Store: e.db}, Log: e.log, KeyRotation: e.cfg.SigningKeyRotation,
 		Sessions:   func(r *http.Request) (directory.UserID, bool, error) { return sign.Pages.SessionUser(r) },
 		SessionKey: sessionKey,
-		AuthTime: func(r *http.Request) time.Time {
-			if _, sess, err := sign.Auth.SignedIn(r.Context(), sessionKey(r)); err == nil {
-				return sess.CreatedAt
+		SessionInfo: func(r *http.Request) oidc.SessionInfo {
+			if _, sess, err := sign.Auth.SignedIn(r.Context(), sessionCookie(r)); err == nil {
+				return oidc.SessionInfo{AuthTime: sess.CreatedAt, End: sess.ExpiresAt, AMR: oidc.AMROf(sess.MFA)}
 			}
-			return time.Time{}
+			return oidc.SessionInfo{}
 		},
-		LoginURL:  func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
-		ReauthURL: func(ret string) string { return "/login?reauth=1&next=" + url.QueryEscape(ret) },
+		PlatformSessions:     platformSessions{auth: sign.Auth},
+		RefreshTokenLifetime: e.cfg.Auth.SessionMax,
+		OfflineTokenLifetime: e.cfg.Auth.OfflineTokenMax,
+		LoginURL:             func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
+		ReauthURL:            func(ret string) string { return "/login?reauth=1&next=" + url.QueryEscape(ret) },
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			c, err := r.Cookie(signin.SessionCookie)
 			if err != nil || c.Value == "" {

@@ -16,11 +16,12 @@ const touchEvery = time.Minute
 // startSession opens a session with a new random id (A5) and returns the
 // id for the cookie; only its hash is stored.
 func (s *Service) startSession(ctx context.Context, u directory.UserID, stage string) (string, store.Session, error) {
-	return s.startSessionIn(ctx, s.Store, u, stage)
+	return s.startSessionIn(ctx, s.Store, u, stage, false)
 }
 
-// startSessionIn is startSession inside the transaction tx.
-func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.UserID, stage string) (string, store.Session, error) {
+// startSessionIn is startSession inside the transaction tx; mfa records
+// that a one-time code was entered (the amr claim).
+func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.UserID, stage string, mfa bool) (string, store.Session, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return "", store.Session{}, err
@@ -30,7 +31,7 @@ func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.U
 	if stage != store.StageFull {
 		max = s.Policy.PendingMax
 	}
-	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max)}
+	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max), MFA: mfa}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return "", store.Session{}, err
 	}
@@ -44,7 +45,11 @@ func (s *Service) Session(ctx context.Context, token string) (store.Session, err
 	if token == "" {
 		return store.Session{}, ErrNoSession
 	}
-	hash := HashToken(token)
+	return s.sessionByHash(ctx, HashToken(token))
+}
+
+// sessionByHash is Session for the stored hash of the token.
+func (s *Service) sessionByHash(ctx context.Context, hash string) (store.Session, error) {
 	sess, err := s.Store.GetSession(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return sess, ErrNoSession
@@ -95,6 +100,33 @@ func (s *Service) SignOut(ctx context.Context, token string, src Source) error {
 	if err != nil {
 		return err
 	}
+	return s.end(ctx, sess, src)
+}
+
+// FindSession returns the live, fully signed-in session of user that
+// match picks (by its stored hash, such as the sid the provider derives
+// from it), and counts the look-up as use. ErrNoSession when none.
+func (s *Service) FindSession(ctx context.Context, user directory.UserID, match func(idHash string) bool) (store.Session, error) {
+	all, err := s.Store.UserSessions(ctx, user)
+	if err != nil {
+		return store.Session{}, err
+	}
+	for _, c := range all {
+		if c.Stage != store.StageFull || !match(c.IDHash) {
+			continue
+		}
+		return s.sessionByHash(ctx, c.IDHash)
+	}
+	return store.Session{}, ErrNoSession
+}
+
+// EndSession ends a session found with FindSession, with an audit record
+// (an application's backend logout).
+func (s *Service) EndSession(ctx context.Context, sess store.Session, src Source) error {
+	return s.end(ctx, sess, src)
+}
+
+func (s *Service) end(ctx context.Context, sess store.Session, src Source) error {
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.DeleteSession(ctx, sess.IDHash); err != nil {
 			return err

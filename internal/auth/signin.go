@@ -80,7 +80,8 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 
 // finish completes a sign-in: it clears the failure counter (refused if
 // the user was locked or disabled meanwhile), ends the pending session and
-// opens a full one with a new id.
+// opens a full one with a new id. A pending session means a one-time code
+// was entered (or enrolled) after the password: the new session is MFA.
 func (s *Service) finish(ctx context.Context, u directory.User, pendingHash string, src Source) (string, store.Session, error) {
 	var token string
 	var sess store.Session
@@ -94,7 +95,7 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 			}
 		}
 		var err error
-		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull); err != nil {
+		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull, pendingHash != ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.sign_in", u.ID, nil)

@@ -22,11 +22,14 @@ type SMTPConfig struct {
 // AuthConfig holds the sign-in limits (A2, A3, A5, A7); zero values are
 // replaced by the SPEC §8 defaults in Load.
 type AuthConfig struct {
-	LockoutFailures         int
-	LockoutWindow           time.Duration
-	LockoutPeriod           time.Duration
-	SessionIdle             time.Duration
-	SessionMax              time.Duration
+	LockoutFailures int
+	LockoutWindow   time.Duration
+	LockoutPeriod   time.Duration
+	SessionIdle     time.Duration
+	SessionMax      time.Duration
+	// OfflineTokenMax is the lifetime of refresh tokens asked for with
+	// offline_access, which outlive the platform session.
+	OfflineTokenMax         time.Duration
 	AccountPasswordFailures int // 0 switches A7's disabling off
 	LoginPerMinute          int
 	Argon2Time              uint
@@ -83,6 +86,8 @@ func authFlags(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *[]
 	durVar(&a.LockoutPeriod, "lockout-period", "OPSIAM_LOCKOUT_PERIOD", 15*time.Minute, "how long a lock lasts")
 	durVar(&a.SessionIdle, "session-idle", "OPSIAM_SESSION_IDLE", 30*time.Minute, "a session unused this long ends")
 	durVar(&a.SessionMax, "session-max", "OPSIAM_SESSION_MAX", 10*time.Hour, "a session ends this long after sign-in")
+	durVar(&a.OfflineTokenMax, "offline-token-max", "OPSIAM_OFFLINE_TOKEN_MAX", 30*24*time.Hour,
+		"an application's offline_access refresh token ends this long after sign-in")
 	intVar(&a.AccountPasswordFailures, "account-password-failures", "OPSIAM_ACCOUNT_PASSWORD_FAILURES", 2,
 		"wrong current passwords on the account page that disable the account; 0: never")
 	intVar(&a.LoginPerMinute, "login-rate", "OPSIAM_LOGIN_RATE", 30, "POST /login attempts per minute and client address")
@@ -114,7 +119,7 @@ func (c Config) validateAuth() []error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"lockout-window", a.LockoutWindow}, {"lockout-period", a.LockoutPeriod}, {"session-idle", a.SessionIdle}, {"session-max", a.SessionMax}} {
+	}{{"lockout-window", a.LockoutWindow}, {"lockout-period", a.LockoutPeriod}, {"session-idle", a.SessionIdle}, {"session-max", a.SessionMax}, {"offline-token-max", a.OfflineTokenMax}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", d.name))
 		}

@@ -105,6 +105,10 @@ func (sub subject) setUserinfo(info *oidc.UserInfo, scopes []string, c store.OID
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		info.Email = u.Email
 		info.EmailVerified = oidc.Bool(u.EmailVerified)
+		// The library omits email_verified when false; relying parties
+		// such as oauth2-proxy need it to refuse an unverified address
+		// (issue 12, defect 2), so it is always sent beside email.
+		info.AppendClaims("email_verified", u.EmailVerified)
 	}
 	for k, v := range sub.privateClaims(c.Claims) {
 		info.AppendClaims(k, v)

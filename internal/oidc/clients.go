@@ -36,6 +36,12 @@ type ClientInput struct {
 	// Claims names which of groups, roles and customer the client receives
 	// (S2); omitted: all three; an empty list: none of them.
 	Claims []string `json:"claims"`
+	// AccessAPI makes a client_credentials client a service client that
+	// may call /api/v1/access/* with its own access token (C5).
+	AccessAPI bool `json:"access_api"`
+	// ResourceServer lets the client introspect tokens issued to other
+	// clients (RFC 7662 §4); others learn only of tokens meant for them.
+	ResourceServer bool `json:"resource_server"`
 }
 
 // OptionalClaims are the claims a client may choose (ClientInput.Claims).
@@ -70,7 +76,8 @@ func prepare(in *ClientInput) error {
 func record(in ClientInput) store.OIDCClient {
 	return store.OIDCClient{ID: in.ClientID, Name: strings.TrimSpace(in.Name), RedirectURIs: in.RedirectURIs,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
-		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM, Claims: in.Claims}
+		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM, Claims: in.Claims, AccessAPI: in.AccessAPI,
+		ResourceServer: in.ResourceServer}
 }
 
 // resolveRoles checks that the access rule names existing roles and returns
@@ -245,6 +252,8 @@ type ClientView struct {
 	ITSM                   bool      `json:"itsm"`
 	AccessRoles            []string  `json:"access_roles"`
 	Claims                 []string  `json:"claims"`
+	AccessAPI              bool      `json:"access_api"`
+	ResourceServer         bool      `json:"resource_server"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -254,7 +263,7 @@ func NewClientView(c store.OIDCClient) ClientView {
 	return ClientView{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
 		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, AccessRoles: c.AccessRoles, Claims: c.Claims,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		AccessAPI: c.AccessAPI, ResourceServer: c.ResourceServer, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func newClientID() string {
@@ -312,6 +321,12 @@ func ValidateClient(in ClientInput) error {
 			add("claims", directory.CodeInvalid, "Claim %q is not one of groups, roles, customer.", cl)
 		}
 	}
+	if in.AccessAPI && !slices.Contains(in.GrantTypes, GrantClientCredentials) {
+		add("access_api", directory.CodeInvalid, "Only a client with the client_credentials grant can call the access API (access_api).")
+	}
+	if in.ResourceServer && in.Public {
+		add("resource_server", directory.CodeNotAllowed, "A public client has no secret and cannot introspect tokens.")
+	}
 	if in.ITSM && !code {
 		add("itsm", directory.CodeInvalid, "The ITSM client signs users in and needs the authorization_code grant.")
 	}
@@ -337,6 +352,15 @@ func ValidateClient(in ClientInput) error {
 func checkURI(raw string) string {
 	if len(raw) > 2000 {
 		return "too long (at most 2000 characters)."
+	}
+	if strings.TrimSpace(raw) != raw {
+		return "must not begin or end with spaces."
+	}
+	if strings.ContainsAny(raw, "*") {
+		return "must not contain '*': wildcards are not supported, register each URI."
+	}
+	if strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return "must not contain spaces or control characters."
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -67,6 +68,26 @@ type testEnv struct {
 	// replica has a clock that is off.
 	loginSkew time.Duration
 	replicas  int // providers sharing the database; requests alternate
+	// mfa names the users whose sign-in includes a one-time code.
+	mfa sync.Map
+	// ended holds the sids of platform sessions ended (PlatformSessions.End).
+	ended     sync.Map
+	endCalls  atomic.Int32
+	sessionTo time.Duration // a session's absolute end after sign-in; default 10h
+}
+
+// platform is the test's PlatformSessions over the test sessions.
+type platform struct{ e *testEnv }
+
+func (p platform) Live(_ context.Context, _, sid string) (bool, error) {
+	_, ended := p.e.ended.Load(sid)
+	return !ended, nil
+}
+
+func (p platform) End(_ context.Context, _, sid, _ string) error {
+	p.e.endCalls.Add(1)
+	p.e.ended.Store(sid, true)
+	return nil
 }
 
 type envOption func(*Config)
@@ -117,14 +138,20 @@ func newEnvOn(t testing.TB, db *sqlstore.DB, replicas int, opts ...envOption) *t
 			return ""
 		}, LoginURL: func(ret string) string { return "/login?return=" + url.QueryEscape(ret) },
 		ReauthURL: func(ret string) string { return "/login?reauth=1&return=" + url.QueryEscape(ret) },
-		AuthTime: func(r *http.Request) time.Time {
+		SessionInfo: func(r *http.Request) SessionInfo {
+			var in SessionInfo
 			if ck, err := r.Cookie("test_session"); err == nil {
 				if t, ok := e.signedInAt.Load(ck.Value); ok {
-					return t.(time.Time)
+					in.AuthTime = t.(time.Time)
+					in.End = in.AuthTime.Add(cmp.Or(e.sessionTo, 10*time.Hour))
 				}
+				id, _, _ := strings.Cut(ck.Value, ":")
+				_, mfa := e.mfa.Load(id)
+				in.AMR = AMROf(mfa)
 			}
-			return time.Time{}
+			return in
 		},
+		PlatformSessions: platform{e},
 		EndSession: func(w http.ResponseWriter, r *http.Request) error {
 			http.SetCookie(w, &http.Cookie{Name: "test_session", Value: "", Path: "/", MaxAge: -1})
 			return nil
@@ -169,6 +196,9 @@ func (e *testEnv) session(r *http.Request) (directory.UserID, bool, error) {
 	}
 	v, _, ok := strings.Cut(ck.Value, ".")
 	if !ok || !hmac.Equal([]byte(e.sign(v)), []byte(ck.Value)) {
+		return "", false, nil
+	}
+	if _, ended := e.ended.Load(SID(ck.Value)); ended {
 		return "", false, nil
 	}
 	id, _, _ := strings.Cut(v, ":")

@@ -55,11 +55,10 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, p.cfg.LoginURL(p.prefix+ContinuePath+"?id="+url.QueryEscape(id)), http.StatusFound)
 		return
 	}
+	info := p.sessionInfo(r)
 	authTime := p.cfg.Now().UTC()
-	if p.cfg.AuthTime != nil {
-		if t := p.cfg.AuthTime(r); !t.IsZero() && t.Before(authTime) {
-			authTime = t.UTC()
-		}
+	if t := info.AuthTime; !t.IsZero() && t.Before(authTime) {
+		authTime = t.UTC()
 	}
 	sid := SID(p.cfg.SessionKey(r))
 	if sid == "" {
@@ -107,6 +106,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	complete := func(tx store.Tx) error {
 		ar.UserID, ar.SessionID, ar.AuthTime, ar.Done = string(sub.User.ID), sid, authTime, true
+		ar.AMR, ar.SessionEnd = info.AMR, info.End.UTC()
 		if err := tx.SaveAuthRequest(ctx, ar); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -37,13 +38,13 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		op.RequestError(w, r, err, nil)
 		return
 	}
-	var hinted string
+	var hinted, hintedUser string
 	if session.IDTokenHintClaims != nil {
-		hinted = session.IDTokenHintClaims.SessionID
+		hinted, hintedUser = session.IDTokenHintClaims.SessionID, session.IDTokenHintClaims.Subject
 	} else if p.needsConfirmation(w, r, req) {
 		return
 	}
-	if err := p.logout(w, r, hinted); err != nil {
+	if err := p.logout(w, r, hinted, hintedUser); err != nil {
 		p.cfg.Log.Error("oidc end_session", "err", err)
 		op.RequestError(w, r, oidc.ErrServerError(), nil)
 		return
@@ -88,15 +89,33 @@ func (p *Provider) EndPlatformSession(ctx context.Context, sessionKey string) er
 	return p.cfg.Store.InTx(ctx, func(tx store.Tx) error { return EndSession(ctx, tx, sid, nil) })
 }
 
-// logout ends the browser session's sign-ins and the platform session.
-func (p *Provider) logout(w http.ResponseWriter, r *http.Request, hinted string) error {
+// logout ends the browser session's sign-ins and the platform session,
+// and the platform session the id_token_hint names (sid hinted of user
+// hintedUser): an application's backend logout comes without the
+// browser's cookie and must end the session all the same (issue 12,
+// defect 4).
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request, hinted, hintedUser string) error {
 	if err := p.endSignIns(r, hinted); err != nil {
 		return err
+	}
+	if hinted != "" && hinted != SID(p.cfg.SessionKey(r)) && p.cfg.PlatformSessions != nil {
+		if err := p.cfg.PlatformSessions.End(r.Context(), hintedUser, hinted, clientAddress(r)); err != nil {
+			return err
+		}
 	}
 	if p.cfg.EndSession != nil {
 		return p.cfg.EndSession(w, r)
 	}
 	return nil
+}
+
+// clientAddress is the host of r's remote address, for audit records.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // endSignIns forgets the sign-ins of the request's platform session and
@@ -130,7 +149,11 @@ func EndSession(ctx context.Context, tx store.Tx, sid string, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	return endSignIns(ctx, tx, ins, r)
+	// Only the tokens of this session: the user's other devices stay
+	// signed in (issue 12, defect 5), and so do offline tokens.
+	return endSignIns(ctx, tx, ins, r, func(in store.OIDCSignIn) error {
+		return tx.RevokeSessionClientTokens(ctx, in.SessionID, in.ClientID)
+	})
 }
 
 // EndUserSessions ends every sign-in of a user inside tx, as EndSession
@@ -142,17 +165,21 @@ func EndUserSessions(ctx context.Context, tx store.Tx, user directory.UserID) er
 	if err != nil {
 		return err
 	}
-	return endSignIns(ctx, tx, ins, nil)
+	return endSignIns(ctx, tx, ins, nil, func(in store.OIDCSignIn) error {
+		return tx.RevokeUserClientTokens(ctx, in.UserID, in.ClientID)
+	})
 }
 
-func endSignIns(ctx context.Context, tx store.Tx, ins []store.OIDCSignIn, r *http.Request) error {
+// endSignIns revokes the tokens of each sign-in with revoke, audits it and
+// queues its back-channel logout.
+func endSignIns(ctx context.Context, tx store.Tx, ins []store.OIDCSignIn, r *http.Request, revoke func(store.OIDCSignIn) error) error {
 	for _, in := range ins {
-		if err := tx.RevokeUserClientTokens(ctx, in.UserID, in.ClientID); err != nil {
+		if err := revoke(in); err != nil {
 			return err
 		}
 		rec := store.AuditRecord{ActorID: in.UserID, Action: "oidc.logout", TargetType: "oidc_client", TargetID: in.ClientID}
 		if r != nil {
-			rec.Source = r.RemoteAddr
+			rec.Source = clientAddress(r)
 		}
 		if u, err := tx.GetUser(ctx, directory.Scope{}, directory.UserID(in.UserID)); err == nil {
 			rec.ActorName = u.Username

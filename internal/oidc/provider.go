@@ -40,7 +40,14 @@ type Config struct {
 	SessionKey func(r *http.Request) string
 	// AuthTime returns when the platform session of r signed in (the
 	// auth_time claim); nil or a zero time: the time of the authorization.
+	// SessionInfo, when set, replaces it.
 	AuthTime func(r *http.Request) time.Time
+	// SessionInfo describes the platform session of r: sign-in time, end
+	// and methods (amr, acr). Nil: AuthTime alone, amr ["pwd"].
+	SessionInfo func(r *http.Request) SessionInfo
+	// PlatformSessions finds and ends platform sessions by sid (refresh
+	// tokens bound to the session, backend logout); nil: neither.
+	PlatformSessions PlatformSessions
 	// LoginURL builds the sign-in page's URL that returns to returnTo
 	// (a path on this server) after signing in.
 	LoginURL func(returnTo string) string
@@ -57,7 +64,8 @@ type Config struct {
 
 	AccessTokenLifetime  time.Duration // default 10 minutes
 	IDTokenLifetime      time.Duration // default 1 hour
-	RefreshTokenLifetime time.Duration // default 10 hours (SPEC §8: sessions last 10 hours at most)
+	RefreshTokenLifetime time.Duration // default 10 hours (SPEC §8: sessions last 10 hours at most); bounded by the session's end
+	OfflineTokenLifetime time.Duration // offline_access refresh tokens; default 30 days
 	KeyRotation          time.Duration // default 30 days
 }
 
@@ -86,7 +94,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Sessions == nil || cfg.SessionKey == nil || cfg.LoginURL == nil {
 		return nil, errors.New("oidc: Sessions, SessionKey and LoginURL are required")
 	}
-	if cfg.ReauthURL != nil && cfg.AuthTime == nil {
+	if cfg.ReauthURL != nil && cfg.AuthTime == nil && cfg.SessionInfo == nil {
 		return nil, errors.New("oidc: ReauthURL needs AuthTime")
 	}
 	if cfg.Log == nil {
@@ -100,6 +108,7 @@ func New(cfg Config) (*Provider, error) {
 	def(&cfg.AccessTokenLifetime, 10*time.Minute)
 	def(&cfg.IDTokenLifetime, time.Hour)
 	def(&cfg.RefreshTokenLifetime, 10*time.Hour)
+	def(&cfg.OfflineTokenLifetime, 30*24*time.Hour)
 	def(&cfg.KeyRotation, 30*24*time.Hour)
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil || u.Host == "" {
@@ -121,7 +130,8 @@ func New(cfg Config) (*Provider, error) {
 	p.storage = &Storage{Store: cfg.Store, Graphs: cfg.Graphs, Keys: p.keys, Now: cfg.Now,
 		LoginPath: p.prefix + ContinuePath, AuthRequestLifetime: 10 * time.Minute,
 		AccessTokenLifetime: cfg.AccessTokenLifetime, IDTokenLifetime: cfg.IDTokenLifetime,
-		RefreshTokenLifetime: cfg.RefreshTokenLifetime}
+		RefreshTokenLifetime: cfg.RefreshTokenLifetime, OfflineTokenLifetime: cfg.OfflineTokenLifetime,
+		Sessions: cfg.PlatformSessions}
 	opCfg := &op.Config{
 		CryptoKey:                         sha256.Sum256(append([]byte("opsiam oidc crypto key\x00"), cfg.KEK[:]...)),
 		DefaultLogoutRedirectURI:          p.prefix + LoggedOutPath,
@@ -159,7 +169,7 @@ func (p *Provider) Maintain(ctx context.Context) error {
 		return err
 	}
 	now := p.cfg.Now()
-	return p.cfg.Store.PurgeOIDC(ctx, now, now.Add(-p.cfg.RefreshTokenLifetime))
+	return p.cfg.Store.PurgeOIDC(ctx, now, now.Add(-max(p.cfg.RefreshTokenLifetime, p.cfg.OfflineTokenLifetime)))
 }
 
 // Run calls Maintain every minute until ctx ends; errors are logged.
@@ -183,11 +193,15 @@ func (p *Provider) Run(ctx context.Context) {
 // revocation, JWKS, end_session, and the continue and logged-out pages.
 func (p *Provider) Mount(mux *http.ServeMux) {
 	h := http.StripPrefix(p.prefix, withMemo(p.op))
-	for _, path := range []string{"/.well-known/openid-configuration", "/authorize", "/authorize/callback",
-		"/oauth/token", "/oauth/introspect", "/userinfo", "/revoke", "/keys"} {
+	mux.Handle(p.prefix+"/authorize", p.guardAuthorize(h))
+	for _, path := range []string{"/authorize/callback", "/revoke", "/keys"} {
 		mux.Handle(p.prefix+path, h)
 	}
+	mux.Handle(p.prefix+"/oauth/token", noStore(fixTokenScope(h)))
+	mux.Handle(p.prefix+"/oauth/introspect", noStore(h))
+	mux.Handle(p.prefix+"/userinfo", bearerChallenge(h))
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)
+	mux.Handle("GET "+p.prefix+"/.well-known/openid-configuration", issuer.HandlerFunc(p.discovery))
 	mux.Handle(p.prefix+"/end_session", issuer.HandlerFunc(p.endSession))
 	mux.Handle("GET "+p.prefix+ContinuePath, withMemo(issuer.HandlerFunc(p.continueAuth)))
 	mux.HandleFunc("GET "+p.prefix+LoggedOutPath, p.loggedOut)

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -15,12 +16,15 @@ type authRequest struct{ r store.OIDCAuthRequest }
 var _ op.AuthRequest = authRequest{}
 
 func (a authRequest) GetID() string  { return a.r.ID }
-func (a authRequest) GetACR() string { return "" }
+func (a authRequest) GetACR() string { return ACR(a.GetAMR()) }
 func (a authRequest) GetAMR() []string {
-	if a.r.Done {
-		return []string{"pwd"}
+	switch {
+	case !a.r.Done:
+		return nil
+	case len(a.r.AMR) > 0:
+		return a.r.AMR
 	}
-	return nil
+	return []string{AMRPassword}
 }
 func (a authRequest) GetAudience() []string  { return []string{a.r.ClientID} }
 func (a authRequest) GetAuthTime() time.Time { return a.r.AuthTime }
@@ -35,11 +39,20 @@ func (a authRequest) GetNonce() string                   { return a.r.Nonce }
 func (a authRequest) GetRedirectURI() string             { return a.r.RedirectURI }
 func (a authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.r.ResponseType) }
 func (a authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.r.ResponseMode) }
-func (a authRequest) GetScopes() []string                { return a.r.Scopes }
-func (a authRequest) GetState() string                   { return a.r.State }
-func (a authRequest) GetSubject() string                 { return a.r.UserID }
-func (a authRequest) Done() bool                         { return a.r.Done }
-func (a authRequest) sessionID() string                  { return a.r.SessionID }
+
+// GetScopes adds offline_access for the library when the client may
+// refresh within the session (SessionRefresh), since the library issues a
+// refresh token only with that scope; grantedScopes removes it again.
+func (a authRequest) GetScopes() []string {
+	if a.r.SessionRefresh && !slices.Contains(a.r.Scopes, oidc.ScopeOfflineAccess) {
+		return append(slices.Clip(a.r.Scopes), oidc.ScopeOfflineAccess)
+	}
+	return a.r.Scopes
+}
+func (a authRequest) GetState() string   { return a.r.State }
+func (a authRequest) GetSubject() string { return a.r.UserID }
+func (a authRequest) Done() bool         { return a.r.Done }
+func (a authRequest) sessionID() string  { return a.r.SessionID }
 
 // refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
 type refreshRequest struct{ t *store.OIDCToken }
@@ -68,3 +81,25 @@ func (c clientCredentialsRequest) GetScopes() []string   { return c.scopes }
 
 // sessionRequest is a request that carries the browser session (sid).
 type sessionRequest interface{ sessionID() string }
+
+// Authentication method references (RFC 8176) and context classes.
+const (
+	AMRPassword = "pwd"
+	AMROTP      = "otp"
+	AMRMFA      = "mfa"
+	// ACRSingleFactor and ACRMultiFactor are the acr values: the password
+	// alone, or the password and a one-time code.
+	ACRSingleFactor = "urn:opsiam:acr:pwd"
+	ACRMultiFactor  = "urn:opsiam:acr:mfa"
+)
+
+// ACR is the acr claim for the methods amr.
+func ACR(amr []string) string {
+	switch {
+	case len(amr) == 0:
+		return ""
+	case slices.Contains(amr, AMRMFA):
+		return ACRMultiFactor
+	}
+	return ACRSingleFactor
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -26,7 +27,11 @@ type Storage struct {
 	AuthRequestLifetime  time.Duration
 	AccessTokenLifetime  time.Duration
 	IDTokenLifetime      time.Duration
-	RefreshTokenLifetime time.Duration
+	RefreshTokenLifetime time.Duration // bound to the platform session besides
+	OfflineTokenLifetime time.Duration // offline_access refresh tokens
+	// Sessions tells whether the platform session a refresh token is bound
+	// to still lives; nil: not checked.
+	Sessions PlatformSessions
 }
 
 var (
@@ -72,6 +77,10 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if req.MaxAge != nil {
 		r.MaxAge = int64(*req.MaxAge)
 	}
+	// A client with the refresh_token grant refreshes within the platform
+	// session without offline_access, which asks for a token that
+	// outlives the session (issue 12, defect 8).
+	r.SessionRefresh = c.hasGrant(GrantRefreshToken) && !slices.Contains(req.Scopes, oidc.ScopeOfflineAccess)
 	if err := s.Store.SaveAuthRequest(ctx, r); err != nil {
 		return nil, err
 	}
@@ -87,13 +96,57 @@ func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	return authRequest{r}, nil
 }
 
-// AuthRequestByCode finds the request a code was issued for, by the code's hash.
+// AuthRequestByCode finds the request a code was issued for, by the code's
+// hash. A code presented again revokes the tokens of its first use (RFC
+// 6749 §4.1.2); a code whose user was disabled meanwhile, or who lost the
+// client's access rule, is an invalid grant.
 func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	r, err := s.Store.GetAuthRequestByCode(ctx, HashSecret(code))
 	if err != nil {
 		return nil, err
 	}
+	if !r.UsedAt.IsZero() {
+		if err := s.revokeReplayed(ctx, r.ID, r.UserID, r.ClientID); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used; its tokens are revoked")
+	}
+	if err := s.checkSubject(ctx, r.UserID, r.ClientID); err != nil {
+		return nil, err
+	}
 	return authRequest{r}, nil
+}
+
+// checkSubject refuses, as invalid_grant, a user who is disabled or gone,
+// or who may no longer use the client.
+func (s *Storage) checkSubject(ctx context.Context, userID, clientID string) error {
+	sub, err := s.subjectOf(ctx, userID)
+	if errors.Is(err, ErrUserDisabled) {
+		return oidc.ErrInvalidGrant().WithDescription("the user is disabled").WithParent(err)
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	if err := sub.mayUse(c.c); err != nil {
+		return oidc.ErrInvalidGrant().WithDescription("the user may not use this client").WithParent(err)
+	}
+	return nil
+}
+
+// revokeReplayed revokes every token issued for the authorization request
+// id (their family, see accessToken), with an audit record.
+func (s *Storage) revokeReplayed(ctx context.Context, id, userID, clientID string) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.RevokeFamily(ctx, id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: "oidc.code_replayed",
+			TargetType: "oidc_client", TargetID: clientID})
+	})
 }
 
 // SaveAuthCode keeps the hash of the code issued for request id.
@@ -108,10 +161,17 @@ func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	})
 }
 
-// DeleteAuthRequest removes a request once its code was exchanged, so a
-// code works once.
+// DeleteAuthRequest is called once a code was exchanged: the request is
+// marked used (kept until it expires, so that a replay is recognised), once;
+// a second exchange that raced the first revokes the tokens of both.
 func (s *Storage) DeleteAuthRequest(ctx context.Context, id string) error {
-	err := s.Store.DeleteAuthRequest(ctx, id)
+	err := s.Store.UseAuthRequest(ctx, id, s.now())
+	if errors.Is(err, store.ErrStale) {
+		if rerr := s.revokeReplayed(ctx, id, "", ""); rerr != nil {
+			return rerr
+		}
+		return oidc.ErrInvalidGrant().WithDescription("the code was already used")
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return oidc.ErrInvalidGrant().WithDescription("the code was already used")
 	}
@@ -131,15 +191,31 @@ func grantOf(req op.TokenRequest) (clientID, userID, sid string) {
 	return "", req.GetSubject(), ""
 }
 
+// accessToken is a new access token for req in family; tokens issued for
+// an authorization code form the family of the request's id, so that a
+// replayed code revokes them all.
 func (s *Storage) accessToken(req op.TokenRequest, family string) store.OIDCToken {
 	clientID, userID, sid := grantOf(req)
 	now := s.now()
 	id := randomToken()
+	if ar, ok := req.(authRequest); ok && family == "" {
+		family = ar.r.ID
+	}
 	if family == "" {
 		family = id
 	}
 	return store.OIDCToken{ID: id, FamilyID: family, ClientID: clientID, UserID: userID, SessionID: sid,
-		Scopes: req.GetScopes(), Audience: req.GetAudience(), ExpiresAt: now.Add(s.AccessTokenLifetime), CreatedAt: now}
+		Scopes: grantedScopes(req), Audience: req.GetAudience(), ExpiresAt: now.Add(s.AccessTokenLifetime), CreatedAt: now}
+}
+
+// grantedScopes are the scopes of req as the client asked for them:
+// without the offline_access that authRequest.GetScopes adds for the
+// library when the client refreshes within the session.
+func grantedScopes(req op.TokenRequest) []string {
+	if ar, ok := req.(authRequest); ok {
+		return ar.r.Scopes
+	}
+	return req.GetScopes()
 }
 
 // CreateAccessToken stores an access token without a refresh token
@@ -162,15 +238,19 @@ var errRefreshReused = errors.New("oidc: refresh token reused; its family is rev
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	newToken := randomToken()
 	now := s.now()
-	rt := store.OIDCToken{ID: HashSecret(newToken), Scopes: req.GetScopes(), Audience: req.GetAudience(),
-		ExpiresAt: now.Add(s.RefreshTokenLifetime), CreatedAt: now}
+	rt := store.OIDCToken{ID: HashSecret(newToken), Scopes: grantedScopes(req), Audience: req.GetAudience(),
+		CreatedAt: now}
 	if currentRefreshToken == "" {
 		ar, ok := req.(authRequest)
 		if !ok {
 			return "", "", time.Time{}, fmt.Errorf("oidc: refresh token for a %T", req)
 		}
-		rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = randomToken(), ar.r.ClientID, ar.r.UserID, ar.r.SessionID
+		rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = ar.r.ID, ar.r.ClientID, ar.r.UserID, ar.r.SessionID
 		rt.AMR, rt.AuthTime = ar.GetAMR(), ar.r.AuthTime
+		rt.ExpiresAt = s.refreshEnd(ar.r, now)
+		if fix, ok := ctx.Value(scopeKey{}).(*scopeFix); ok && ar.r.SessionRefresh {
+			fix.strip = true
+		}
 		at := s.accessToken(req, rt.FamilyID)
 		err := s.Store.InTx(ctx, func(tx store.Tx) error {
 			if err := tx.CreateRefreshToken(ctx, rt); err != nil {
@@ -190,10 +270,8 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	old := rr.t
 	rt.FamilyID, rt.ClientID, rt.UserID, rt.SessionID = old.FamilyID, old.ClientID, old.UserID, old.SessionID
 	rt.AMR, rt.AuthTime = old.AMR, old.AuthTime
-	// A refresh token never outlives the sign-in it came from.
-	if limit := old.AuthTime.Add(s.RefreshTokenLifetime); !old.AuthTime.IsZero() && rt.ExpiresAt.After(limit) {
-		rt.ExpiresAt = limit
-	}
+	// Rotation never extends the family: its end was fixed at sign-in.
+	rt.ExpiresAt = old.ExpiresAt
 	at := s.accessToken(req, rt.FamilyID)
 	// One atomic step (store.TokenRotation): the old token is marked used
 	// only if it was unused, and the new tokens exist only if it was.
@@ -211,6 +289,21 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, err
 	}
 	return at.ID, newToken, at.ExpiresAt, nil
+}
+
+// refreshEnd is when the refresh tokens of a code's family end: with the
+// platform session that signed in (its absolute end, and never later than
+// RefreshTokenLifetime after now), or OfflineTokenLifetime after now for
+// offline_access (issue 12, defect 8).
+func (s *Storage) refreshEnd(r store.OIDCAuthRequest, now time.Time) time.Time {
+	if !r.SessionRefresh {
+		return now.Add(s.OfflineTokenLifetime)
+	}
+	end := now.Add(s.RefreshTokenLifetime)
+	if !r.SessionEnd.IsZero() && r.SessionEnd.Before(end) {
+		end = r.SessionEnd
+	}
+	return end
 }
 
 // revokeReused revokes a family whose refresh token was presented twice,
@@ -238,16 +331,23 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		}
 		return nil, errRefreshReused
 	}
-	sub, err := s.subjectOf(ctx, t.UserID)
-	if err != nil {
-		return nil, err
+	if err := s.checkSubject(ctx, t.UserID, t.ClientID); err != nil {
+		return nil, err // disabled, no longer an agent, or outside the access rule: no new tokens
 	}
-	c, err := s.client(ctx, t.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	if err := sub.mayUse(c.c); err != nil {
-		return nil, err // no longer an agent, or outside the access rule: no new tokens
+	// A session's refresh token lives as long as the session; an
+	// offline_access one has its own lifetime (both end with a logout of
+	// the session that signed in, A5).
+	if t.SessionID != "" && s.Sessions != nil && !slices.Contains(t.Scopes, oidc.ScopeOfflineAccess) {
+		live, err := s.Sessions.Live(ctx, t.UserID, t.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		if !live { // the platform session ended: so do its refresh tokens
+			if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+				return nil, err
+			}
+			return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
+		}
 	}
 	return refreshRequest{&t}, nil
 }

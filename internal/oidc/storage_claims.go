@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -32,6 +33,11 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if sr, ok := req.(sessionRequest); ok && sr.sessionID() != "" {
 		info.AppendClaims(ClaimSID, sr.sessionID())
 	}
+	// The library sets acr only for a code's ID token; a refreshed ID
+	// token tells the same.
+	if acr := ACR(req.GetAMR()); acr != "" {
+		info.AppendClaims("acr", acr)
+	}
 	return nil
 }
 
@@ -57,10 +63,20 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 // server (clientID) about a stored access token. An error makes the
 // library answer {"active": false}, so nothing is filled in before every
 // check passed (the token is stored and its user still enabled, U7).
-func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
+//
+// Only the token's own client, a client in its audience, or a client
+// marked as a resource server learns that a token is active (issue 12,
+// defect 10); for any other caller every token is inactive.
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, caller string) error {
 	t, err := s.Store.GetAccessToken(ctx, tokenID)
 	if err != nil || (t.UserID != "" && t.UserID != subject) {
 		return errors.New("token not active")
+	}
+	if t.ClientID != caller && !slices.Contains(t.Audience, caller) {
+		c, err := s.getClient(ctx, caller)
+		if err != nil || !c.ResourceServer {
+			return errors.New("token not active")
+		}
 	}
 	var info *oidc.UserInfo
 	if t.UserID != "" {

@@ -19,8 +19,13 @@ type OIDCClient struct {
 	ITSM                   bool     // the ITSM app: gets itsm_role, refuses non-agents (T1, T2)
 	AccessRoles            []string // access rule: names of roles of which a user must hold one; empty: everyone
 	Claims                 []string // which of groups, roles, customer the client receives
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// AccessAPI: a service client (client_credentials) that may call
+	// /api/v1/access/* with its own access token (C5, SPEC §9).
+	AccessAPI bool
+	// ResourceServer: may introspect tokens issued to other clients.
+	ResourceServer bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // OIDCClients keeps the registered relying parties.
@@ -56,9 +61,18 @@ type OIDCAuthRequest struct {
 	UserID              string
 	SessionID           string // the sid of the browser session that signed in
 	AuthTime            time.Time
-	Done                bool
-	CodeHash            string // hex SHA-256 of the code once issued
-	ExpiresAt           time.Time
+	// AMR are the methods the session signed in with (RFC 8176).
+	AMR []string
+	// SessionEnd is the absolute end of the platform session that signed
+	// in; refresh tokens bound to the session expire by then.
+	SessionEnd time.Time
+	// SessionRefresh: the client may refresh without offline_access; its
+	// refresh token is bound to the platform session.
+	SessionRefresh bool
+	Done           bool
+	CodeHash       string    // hex SHA-256 of the code once issued
+	UsedAt         time.Time // when the code was exchanged; zero until then
+	ExpiresAt      time.Time
 }
 
 // OIDCToken is an issued access token (ID = the token's jti) or refresh
@@ -86,6 +100,10 @@ type OIDCGrants interface {
 	GetAuthRequest(ctx context.Context, id string) (OIDCAuthRequest, error)
 	GetAuthRequestByCode(ctx context.Context, codeHash string) (OIDCAuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
+	// UseAuthRequest marks the request's code exchanged, once: ErrStale if
+	// it was already, ErrNotFound for an unknown request. GetAuthRequest no
+	// longer returns it; GetAuthRequestByCode does, with UsedAt set.
+	UseAuthRequest(ctx context.Context, id string, at time.Time) error
 
 	CreateAccessToken(ctx context.Context, t OIDCToken) error
 	GetAccessToken(ctx context.Context, id string) (OIDCToken, error)
@@ -100,6 +118,12 @@ type OIDCGrants interface {
 	RevokeFamily(ctx context.Context, familyID string) error
 	// RevokeUserClientTokens deletes every token of a user at a client.
 	RevokeUserClientTokens(ctx context.Context, userID, clientID string) error
+	// RevokeSessionClientTokens deletes the tokens a client got through one
+	// browser session (sessionID is the sid); tokens of other sessions stay.
+	RevokeSessionClientTokens(ctx context.Context, sessionID, clientID string) error
+	// RevokeUserSessionTokens deletes every token of userID issued through
+	// browser session sessionID, at every client.
+	RevokeUserSessionTokens(ctx context.Context, userID, sessionID string) error
 	// PurgeOIDC deletes auth requests and tokens that expired before t,
 	// and sign-ins recorded before signInsBefore (their sessions are over).
 	PurgeOIDC(ctx context.Context, t, signInsBefore time.Time) error

@@ -97,6 +97,8 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end
+	// MFA tells that a one-time code was entered besides the password.
+	MFA bool
 }
 
 // Sessions keeps sessions. A disabled or deleted user's sessions are never
@@ -108,6 +110,8 @@ type Sessions interface {
 	TouchSession(ctx context.Context, idHash string, at time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteUserSessions(ctx context.Context, u directory.UserID) error
+	// UserSessions returns every session of u, oldest first.
+	UserSessions(ctx context.Context, u directory.UserID) ([]Session, error)
 	// DeleteExpiredSessions removes sessions whose absolute end or idle
 	// limit has passed at now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int, error)

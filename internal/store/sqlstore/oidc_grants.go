@@ -25,6 +25,9 @@ type authRequestData struct {
 	SessionID           string   `json:"session_id,omitempty"`
 	AuthTime            int64    `json:"auth_time,omitempty"`
 	Done                bool     `json:"done,omitempty"`
+	AMR                 []string `json:"amr,omitempty"`
+	SessionEnd          int64    `json:"session_end,omitempty"`
+	SessionRefresh      bool     `json:"session_refresh,omitempty"`
 }
 
 func (q *queries) SaveAuthRequest(ctx context.Context, r store.OIDCAuthRequest) error {
@@ -32,7 +35,8 @@ func (q *queries) SaveAuthRequest(ctx context.Context, r store.OIDCAuthRequest) 
 		RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce, Scopes: r.Scopes,
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode, CodeChallenge: r.CodeChallenge,
 		CodeChallengeMethod: r.CodeChallengeMethod, Prompt: r.Prompt, MaxAge: r.MaxAge, UserID: r.UserID,
-		SessionID: r.SessionID, AuthTime: toMicros(r.AuthTime), Done: r.Done,
+		SessionID: r.SessionID, AuthTime: toMicros(r.AuthTime), Done: r.Done, AMR: r.AMR,
+		SessionEnd: toMicros(r.SessionEnd), SessionRefresh: r.SessionRefresh,
 	})
 	code := sql.NullString{String: r.CodeHash, Valid: r.CodeHash != ""}
 	_, err := q.exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, code_hash, expires_at, data)
@@ -45,16 +49,17 @@ func (q *queries) SaveAuthRequest(ctx context.Context, r store.OIDCAuthRequest) 
 func scanAuthRequest(row *sql.Row) (store.OIDCAuthRequest, error) {
 	var r store.OIDCAuthRequest
 	var code sql.NullString
-	var expires int64
+	var expires, used int64
 	var data string
-	if err := row.Scan(&r.ID, &r.ClientID, &code, &expires, &data); err != nil {
+	if err := row.Scan(&r.ID, &r.ClientID, &code, &expires, &used, &data); err != nil {
 		return r, notFound(err)
 	}
 	var d authRequestData
 	if err := json.Unmarshal([]byte(data), &d); err != nil {
 		return r, err
 	}
-	r.CodeHash, r.ExpiresAt = code.String, fromMicros(expires)
+	r.CodeHash, r.ExpiresAt, r.UsedAt = code.String, fromMicros(expires), fromMicros(used)
+	r.AMR, r.SessionEnd, r.SessionRefresh = d.AMR, fromMicros(d.SessionEnd), d.SessionRefresh
 	r.RedirectURI, r.State, r.Nonce, r.Scopes = d.RedirectURI, d.State, d.Nonce, d.Scopes
 	r.ResponseType, r.ResponseMode = d.ResponseType, d.ResponseMode
 	r.CodeChallenge, r.CodeChallengeMethod, r.Prompt, r.MaxAge = d.CodeChallenge, d.CodeChallengeMethod, d.Prompt, d.MaxAge
@@ -62,15 +67,30 @@ func scanAuthRequest(row *sql.Row) (store.OIDCAuthRequest, error) {
 	return r, nil
 }
 
-const authRequestCols = `SELECT id, client_id, code_hash, expires_at, data FROM oidc_auth_requests`
+const authRequestCols = `SELECT id, client_id, code_hash, expires_at, used_at, data FROM oidc_auth_requests`
 
 // GetAuthRequest returns an unexpired auth request.
 func (q *queries) GetAuthRequest(ctx context.Context, id string) (store.OIDCAuthRequest, error) {
-	return scanAuthRequest(q.rd.QueryRowContext(ctx, authRequestCols+` WHERE id = $1 AND expires_at > $2`, id, q.stamp()))
+	return scanAuthRequest(q.rd.QueryRowContext(ctx, authRequestCols+` WHERE id = $1 AND expires_at > $2 AND used_at = 0`, id, q.stamp()))
 }
 
 func (q *queries) GetAuthRequestByCode(ctx context.Context, codeHash string) (store.OIDCAuthRequest, error) {
 	return scanAuthRequest(q.rd.QueryRowContext(ctx, authRequestCols+` WHERE code_hash = $1 AND expires_at > $2`, codeHash, q.stamp()))
+}
+
+func (q *queries) UseAuthRequest(ctx context.Context, id string, at time.Time) error {
+	res, err := q.exec(ctx, `UPDATE oidc_auth_requests SET used_at = $1 WHERE id = $2 AND used_at = 0`, toMicros(at), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var one int
+	if err := q.wr.QueryRowContext(ctx, `SELECT 1 FROM oidc_auth_requests WHERE id = $1`, id).Scan(&one); err != nil {
+		return notFound(err)
+	}
+	return store.ErrStale
 }
 
 func (q *queries) DeleteAuthRequest(ctx context.Context, id string) error {
@@ -162,6 +182,22 @@ func (q *queries) RevokeFamily(ctx context.Context, familyID string) error {
 
 func (q *queries) RevokeUserClientTokens(ctx context.Context, userID, clientID string) error {
 	_, err := q.exec(ctx, `DELETE FROM oidc_tokens WHERE user_id = $1 AND client_id = $2`, userID, clientID)
+	return err
+}
+
+func (q *queries) RevokeSessionClientTokens(ctx context.Context, sessionID, clientID string) error {
+	if sessionID == "" {
+		return nil // client credentials tokens belong to no session
+	}
+	_, err := q.exec(ctx, `DELETE FROM oidc_tokens WHERE session_id = $1 AND client_id = $2`, sessionID, clientID)
+	return err
+}
+
+func (q *queries) RevokeUserSessionTokens(ctx context.Context, userID, sessionID string) error {
+	if sessionID == "" {
+		return nil
+	}
+	_, err := q.exec(ctx, `DELETE FROM oidc_tokens WHERE user_id = $1 AND session_id = $2`, userID, sessionID)
 	return err
 }
 

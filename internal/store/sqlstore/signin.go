@@ -138,20 +138,48 @@ func (q *queries) DeleteOTP(ctx context.Context, u directory.UserID) error {
 }
 
 func (q *queries) CreateSession(ctx context.Context, s store.Session) error {
-	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at)
- VALUES ($1, $2, $3, $4, $5, $6)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
-		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt))
+	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at, mfa)
+ VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
+		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt), s.MFA)
 	return err
 }
 
-func (q *queries) GetSession(ctx context.Context, idHash string) (store.Session, error) {
-	s := store.Session{IDHash: idHash}
+const sessionCols = `SELECT s.id_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.mfa FROM sessions s`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSession(row rowScanner) (store.Session, error) {
+	var s store.Session
 	var created, seen, expires int64
-	err := q.rd.QueryRowContext(ctx, `SELECT s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at
- FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = $2`, idHash, true).
-		Scan(&s.UserID, &s.Stage, &created, &seen, &expires)
+	err := row.Scan(&s.IDHash, &s.UserID, &s.Stage, &created, &seen, &expires, &s.MFA)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
-	return s, notFound(err)
+	return s, err
+}
+
+func (q *queries) GetSession(ctx context.Context, idHash string) (store.Session, error) {
+	s, err := scanSession(q.rd.QueryRowContext(ctx, sessionCols+`
+ JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = $2`, idHash, true))
+	if err != nil {
+		return store.Session{IDHash: idHash}, notFound(err)
+	}
+	return s, nil
+}
+
+func (q *queries) UserSessions(ctx context.Context, u directory.UserID) ([]store.Session, error) {
+	rows, err := q.rd.QueryContext(ctx, sessionCols+` WHERE s.user_id = $1 ORDER BY s.created_at, s.id_hash`, string(u))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 func (q *queries) TouchSession(ctx context.Context, idHash string, at time.Time) error {
