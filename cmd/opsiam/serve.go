@@ -125,8 +125,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Webhooks: prov.webhooks,
 		GitLab:   prov.gitlab,
 		Clients:  &oidc.ClientService{Store: prov.store, Now: time.Now},
-		Log:      e.log,
-		Now:      time.Now,
+		ServiceClients: func(ctx context.Context, bearer string) (string, bool, error) {
+			c, ok, err := idp.ServiceClient(ctx, bearer)
+			if errors.Is(err, oidc.ErrNotServiceToken) {
+				return "", true, fmt.Errorf("%w: %w", httpapi.ErrBadCredential, err)
+			}
+			return c.ID, ok, err
+		},
+		Log: e.log,
+		Now: time.Now,
 	}
 	api.Mount(mux)
 

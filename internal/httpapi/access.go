@@ -44,12 +44,13 @@ type accessDecision struct {
 	Reason  string `json:"reason"`
 }
 
-// subjectAllowed lets user.read holders ask about anyone and everyone
-// about itself; others get 403 (they are authenticated, the endpoint is
-// not secret, and subjects are not revealed either way).
+// subjectAllowed lets user.read holders and service clients (C5) ask
+// about anyone and everyone about itself; others get 403 (they are
+// authenticated, the endpoint is not secret, and subjects are not revealed
+// either way).
 func subjectAllowed(r *http.Request, subject directory.UserID) error {
 	p := principal(r)
-	if subject == p.User.ID {
+	if p.Service != "" || subject == p.User.ID {
 		return nil
 	}
 	return needPerm(p, directory.PermUserRead, true)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,8 +33,13 @@ type API struct {
 	GitLab *gitlab.Target
 	// Clients serves /clients (S1); nil answers 404.
 	Clients ClientManager
-	Log     *slog.Logger
-	Now     func() time.Time
+	// ServiceClients authenticates a service client by the bearer token it
+	// presents on /access/* (C5, SPEC §9): ok false when the token is not
+	// of its kind, an error wrapping ErrBadCredential for a bad one. Nil:
+	// only users call the access API.
+	ServiceClients func(ctx context.Context, bearer string) (clientID string, ok bool, err error)
+	Log            *slog.Logger
+	Now            func() time.Time
 
 	crossOrigin *http.CrossOriginProtection
 }
@@ -45,12 +51,14 @@ type route struct {
 	method, path string
 	h            handlerFunc
 	public       bool // no authentication (the OpenAPI document)
+	service      bool // service clients may call it (the access API, C5)
 }
 
 func (a *API) routes() []route {
 	r := func(method, path string, h handlerFunc) route {
 		return route{method: method, path: Prefix + path, h: h}
 	}
+	svc := func(rt route) route { rt.service = true; return rt }
 	return []route{
 		{method: "GET", path: Prefix + "/openapi.json", h: a.openAPI, public: true},
 
@@ -133,11 +141,11 @@ func (a *API) routes() []route {
 		r("DELETE", "/webhooks/{id}", a.deleteWebhook),
 		r("POST", "/webhooks/{id}/secret", a.rotateWebhookSecret),
 
-		r("POST", "/access/check", a.accessCheck),
-		r("GET", "/access/scope", a.accessScope),
-		r("GET", "/access/resources", a.accessResources),
-		r("GET", "/access/skills", a.accessSkills),
-		r("POST", "/access/skills/check", a.accessSkillCheck),
+		svc(r("POST", "/access/check", a.accessCheck)),
+		svc(r("GET", "/access/scope", a.accessScope)),
+		svc(r("GET", "/access/resources", a.accessResources)),
+		svc(r("GET", "/access/skills", a.accessSkills)),
+		svc(r("POST", "/access/skills/check", a.accessSkillCheck)),
 	}
 }
 
@@ -171,7 +179,7 @@ func (a *API) wrap(rt route) http.Handler {
 		}()
 		var err error
 		if !rt.public {
-			r, err = a.authenticate(r)
+			r, err = a.authenticate(r, rt.service)
 		}
 		if err == nil {
 			err = rt.h(w, r)
@@ -190,6 +198,9 @@ func actor(r *http.Request) manage.Actor {
 	}
 	if p := principal(r); p != nil {
 		a.ID, a.Username = p.User.ID, p.User.Username
+		if p.Service != "" {
+			a.ID, a.Username = directory.UserID("client:"+p.Service), p.Service
+		}
 	}
 	return a
 }

@@ -56,10 +56,12 @@ func PlatformToken(t auth.PlatformTokens) Credential {
 }
 
 // Principal is the authenticated caller of one request, with its effective
-// roles computed once (R5).
+// roles computed once (R5). A service client (C5) has no user and no
+// roles: Service holds its client_id, and it may use the access API only.
 type Principal struct {
-	User  directory.User
-	Roles directory.RoleSet
+	User    directory.User
+	Roles   directory.RoleSet
+	Service string
 }
 
 // Can reports whether the caller's effective roles permit p.
@@ -78,9 +80,32 @@ func principal(r *http.Request) *Principal {
 	return p
 }
 
+// bearerToken is the token of an "Authorization: Bearer" header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, rest, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(rest)
+}
+
 // authenticate runs the credentials in order, loads the user, refuses a
 // disabled or deleted one at once (U7) and computes its effective roles.
-func (a *API) authenticate(r *http.Request) (*http.Request, error) {
+// On a route of the access API (service) a service client's own token is
+// tried first.
+func (a *API) authenticate(r *http.Request, service bool) (*http.Request, error) {
+	if tok := bearerToken(r); service && a.ServiceClients != nil && tok != "" {
+		id, ok, err := a.ServiceClients(r.Context(), tok)
+		switch {
+		case errors.Is(err, ErrBadCredential):
+			return r, errUnauthenticated
+		case err != nil:
+			return r, err
+		case ok:
+			p := &Principal{Service: id}
+			return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), nil
+		}
+	}
 	for _, c := range a.Credentials {
 		id, ok, err := c.Authenticate(r)
 		switch {

@@ -219,10 +219,21 @@ func grantedScopes(req op.TokenRequest) []string {
 }
 
 // CreateAccessToken stores an access token without a refresh token
-// (client credentials, code flow without offline_access).
+// (client credentials, code flow without refresh).
+// A service client's token is audited in the client's name (C5).
 func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	t := s.accessToken(req, "")
-	if err := s.Store.CreateAccessToken(ctx, t); err != nil {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccessToken(ctx, t); err != nil {
+			return err
+		}
+		if _, ok := req.(clientCredentialsRequest); !ok {
+			return nil
+		}
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: "client:" + t.ClientID, ActorName: t.ClientID,
+			Source: "oidc", Action: "oidc.client_token", TargetType: "oidc_client", TargetID: t.ClientID})
+	})
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	return t.ID, t.ExpiresAt, nil
