@@ -75,6 +75,11 @@ type nodeStep struct {
 	RefreshedSID string          `json:"refreshed_sid"`
 	Reuse        string          `json:"reuse"`
 	Logout       string          `json:"logout"`
+	// the logged_out step of a confidential client
+	LogoutSub          string `json:"logout_sub"`
+	LogoutSID          string `json:"logout_sid"`
+	Typ                string `json:"typ"`
+	RefreshAfterLogout string `json:"refresh_after_logout"`
 }
 
 func readStep(t *testing.T, sc *bufio.Scanner, stderr *strings.Builder) nodeStep {
@@ -149,5 +154,62 @@ func TestOIDCNodeRelyingParty(t *testing.T) {
 	resp.Body.Close()
 	if !strings.HasSuffix(resp.Request.URL.Path, "/login") {
 		t.Fatalf("still signed in to the platform after logout: ended at %s", resp.Request.URL)
+	}
+}
+
+// TestOIDCNodeConfidentialClient is the confidential half of issue 12's
+// node test: openid-client as a web application with a client secret runs
+// the code flow with PKCE and refresh against `opsiam serve`, and receives
+// and verifies (with jose, against the JWKS) the back-channel logout token
+// of its session when the user logs out; its refresh token stops.
+func TestOIDCNodeConfidentialClient(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	const pw = "a long admin secret"
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
+	base, _ := startServer(t, nil, "--data-dir", dir)
+	_, in, sc, stderr := nodeRP(t, base, "node-web", oidctest.RedirectURI("node-web"), oidctest.PostLogoutURI("node-web"), "--confidential")
+
+	s := readStep(t, sc, stderr)
+	if s.Step != "listening" || !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
+		t.Fatalf("first step: %+v", s)
+	}
+	body, _ := json.Marshal(map[string]any{"client_id": "node-web", "name": "Node web app",
+		"redirect_uris": []string{oidctest.RedirectURI("node-web")}, "post_logout_redirect_uris": []string{oidctest.PostLogoutURI("node-web")},
+		"backchannel_logout_uri": s.URL})
+	code, c := do(t, "POST", base+"/api/v1/clients", admin, string(body))
+	secret, _ := c["client_secret"].(string)
+	if code != http.StatusCreated || secret == "" {
+		t.Fatalf("register: %d %v", code, c)
+	}
+	if _, err := io.WriteString(in, secret+"\n"); err != nil {
+		t.Fatal(err)
+	}
+
+	b := oidctest.Browser(t)
+	s = readStep(t, sc, stderr)
+	if s.Step != "authorize" {
+		t.Fatalf("step: %+v", s)
+	}
+	cb, res := oidctest.Browse(t, b, s.URL, "admin", pw)
+	if cb == nil || res.Code == "" {
+		t.Fatalf("authorization: %+v", res)
+	}
+	if _, err := io.WriteString(in, cb.String()+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	s = readStep(t, sc, stderr)
+	if s.Step != "done" || s.Claims.PreferredUsername != "admin" || s.RefreshedSID != s.Claims.SID || s.Reuse != "invalid_grant" {
+		t.Fatalf("code flow and refresh seen by openid-client: %+v", s)
+	}
+	sid, sub := s.Claims.SID, s.Claims.Sub
+	resp, err := b.Get(s.Logout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s = readStep(t, sc, stderr) // the script gives up after 20 s without a token
+	if s.Step != "logged_out" || s.LogoutSub != sub || s.LogoutSID != sid || s.Typ != "logout+jwt" || s.RefreshAfterLogout != "invalid_grant" {
+		t.Fatalf("back-channel logout seen by openid-client: %+v", s)
 	}
 }
