@@ -160,6 +160,9 @@ func TestOAuth2ProxyRelyingParty(t *testing.T) {
 	if status == http.StatusOK {
 		t.Fatalf("oauth2-proxy let an unverified mail address in:\n%s", body)
 	}
+	for deadline := time.Now().Add(3 * time.Second); !strings.Contains(logs.String(), "verified") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond) // the proxy logs after it answers
+	}
 	if !strings.Contains(logs.String(), "verified") {
 		t.Errorf("the proxy refused for another reason (%d):\n%s", status, logs)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -43,9 +42,7 @@ func TestBrowserSignInToAnotherOrigin(t *testing.T) {
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
+		if err := chromedp.Do(ctx, actions...); err != nil {
 			loc, _ := chromedp.Run(ctx, chromedp.Location())
 			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
 			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, page)
