@@ -36,7 +36,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 	defer live.Close()
 	svc := &manage.Service{Store: live, Hasher: auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}, Now: time.Now}
-	actor := manage.Actor{Username: "tester", Source: "test"}
+	actor := manage.SystemCaller("tester", "test")
 	create := func(i int64) error {
 		name := fmt.Sprintf("user%05d", i)
 		_, err := svc.CreateUser(ctx, actor, directory.User{Username: name, Email: name + "@example.com",

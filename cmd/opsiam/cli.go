@@ -37,8 +37,9 @@ func splitArgs(args []string) (common, rest []string) {
 	return common, rest
 }
 
-// cliActor is the audit actor of CLI commands (O1).
-var cliActor = manage.Actor{Username: "cli", Source: "cli"}
+// cliActor is the caller of CLI commands: the system (whoever runs the
+// binary on the database may do everything), audited as "cli" (O1).
+var cliActor = manage.SystemCaller("cli", "cli")
 
 // cli runs a CLI command (user, group, token) against the database. The
 // first-start admin password, if any, goes to stderr so that stdout holds

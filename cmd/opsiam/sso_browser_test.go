@@ -89,6 +89,11 @@ func TestBrowserSignInToAnotherOrigin(t *testing.T) {
 	run("prompt=login", chromedp.Navigate(rp.URL+"/start?prompt=login"))
 	signInForm("prompt=login", "admin", adminPW)
 	signedIn("prompt=login", "admin", calls, "pwd")
+	time.Sleep(1100 * time.Millisecond) // max_age counts whole seconds
+	calls = rp.Callbacks()
+	run("max_age=0", chromedp.Navigate(rp.URL+"/start?max_age=0"))
+	signInForm("max_age=0", "admin", adminPW)
+	signedIn("max_age=0", "admin", calls, "pwd")
 	run("admin signs out",
 		chromedp.Navigate(base+"/logout"), chromedp.WaitVisible(chromedp.CSS("#logout-submit")),
 		chromedp.Click(chromedp.CSS("#logout-submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))

@@ -243,6 +243,14 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, v *view, err erro
 		c.cfg.Log.ErrorContext(r.Context(), "console page failed", "path", r.URL.Path, "method", r.Method, "err", err)
 	}
 	v.Error = v.T(key)
+	var ref *directory.Refusal
+	var fe directory.FieldErrors
+	switch {
+	case errors.As(err, &ref):
+		v.Error += " " + ref.Message
+	case errors.As(err, &fe) && len(fe) > 0:
+		v.Error += " " + fe[0].Message
+	}
 	c.render(w, status, "message", v)
 }
 
@@ -261,9 +269,11 @@ func redirect(w http.ResponseWriter, r *http.Request, path string) error {
 	return nil
 }
 
-// actor describes the caller for the audit log (O1).
-func actor(r *http.Request, v *view) manage.Actor {
-	a := manage.Actor{ID: v.Me.User.ID, Username: v.Me.User.Username, Source: r.RemoteAddr}
+// actor is the caller of the use cases: the signed-in user with its
+// effective roles and customer, and the client address (issue 13).
+func actor(r *http.Request, v *view) manage.Caller {
+	a := manage.Caller{ID: v.Me.User.ID, Username: v.Me.User.Username, Source: r.RemoteAddr, Roles: v.Me.Roles,
+		Customer: v.Me.User.CustomerID}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		a.Source = host
 	}

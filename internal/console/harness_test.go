@@ -93,7 +93,7 @@ func newServerOn(t *testing.T, db *sqlstore.DB) *server {
 	return &server{Server: ts, db: db, svc: svc}
 }
 
-var sys = manage.Actor{Username: "test", Source: "test"}
+var sys = manage.SystemCaller("test", "test")
 
 // user creates an enabled user with a password through the manage layer.
 func (s *server) user(t *testing.T, name string, roles ...string) directory.User {

@@ -137,10 +137,11 @@ func (v *view) fieldMessage(field string, e directory.FieldError) string {
 // classify maps an error to a status and message key (STYLE P4).
 func classify(err error) (int, string) {
 	var fe directory.FieldErrors
+	var ref *directory.Refusal
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "err.notfound"
-	case errors.Is(err, errForbidden):
+	case errors.Is(err, errForbidden), errors.As(err, &ref):
 		return http.StatusForbidden, "err.forbidden"
 	case errors.Is(err, store.ErrStale):
 		return http.StatusConflict, "err.stale"

@@ -85,7 +85,7 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := svc.IssueToken(ctx, manage.Actor{Source: "test"}, adm.ID, time.Time{})
+	tok, _, err := svc.IssueToken(ctx, manage.SystemCaller("", "test"), adm.ID, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

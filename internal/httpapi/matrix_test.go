@@ -31,7 +31,7 @@ type targets struct {
 func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled directory.GroupID, n int) targets {
 	t.Helper()
 	ctx := context.Background()
-	a := manage.Actor{Source: "setup"}
+	a := manage.SystemCaller("", "setup")
 	mk := func(name string, customer directory.CustomerID) directory.User {
 		u, err := e.svc.CreateUser(ctx, a, directory.User{Username: name, Email: name + "@example.com", FirstName: "F", LastName: "L",
 			Enabled: true, CustomerID: customer})
@@ -98,7 +98,7 @@ func TestPermissionMatrix(t *testing.T) {
 	ctx := context.Background()
 	skills := &directory.SkillConfig{Skills: []directory.Skill{{Name: "linux", Groups: []string{"skilled"}}}}
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), skills)
-	a := manage.Actor{Source: "setup"}
+	a := manage.SystemCaller("", "setup")
 	acme, err := e.svc.CreateCustomer(ctx, a, directory.Customer{Code: "ACME", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)

@@ -82,7 +82,10 @@ func problemFor(err error) Problem {
 	var fe directory.FieldErrors
 	var ce *store.ConflictError
 	var tc directory.TombstoneConflict
+	var ref *directory.Refusal
 	switch {
+	case errors.As(err, &ref):
+		return Problem{Title: "forbidden", Status: http.StatusForbidden, Detail: ref.Message}
 	case errors.As(err, &tc):
 		p := Problem{Title: "deleted users to resolve", Status: http.StatusConflict, Choices: tc.Choices,
 			Detail: "The user name or mail address belongs to deleted users; repeat the request with a resolution naming a choice for each."}

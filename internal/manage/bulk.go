@@ -32,7 +32,7 @@ func ValidBulkAction(action string) bool {
 }
 
 // Bulk applies action to each id in scope and reports per id (U6).
-func (s *Service) Bulk(ctx context.Context, a Actor, scope directory.Scope, action string, ids []directory.UserID) ([]BulkResult, error) {
+func (s *Service) Bulk(ctx context.Context, a Caller, scope directory.Scope, action string, ids []directory.UserID) ([]BulkResult, error) {
 	if !ValidBulkAction(action) {
 		return nil, fieldError("action", directory.CodeInvalid, "action must be enable, disable, delete or password_reset; %q is not.", action)
 	}

@@ -14,7 +14,10 @@ type CustomerPatch struct {
 }
 
 // CreateCustomer adds a customer (C1); the state defaults to valid.
-func (s *Service) CreateCustomer(ctx context.Context, a Actor, c directory.Customer) (directory.Customer, error) {
+func (s *Service) CreateCustomer(ctx context.Context, a Caller, c directory.Customer) (directory.Customer, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Customer{}, err
+	}
 	directory.NormalizeCustomer(&c)
 	if c.State == "" {
 		c.State = directory.CustomerValid
@@ -36,7 +39,10 @@ func (s *Service) CreateCustomer(ctx context.Context, a Actor, c directory.Custo
 
 // UpdateCustomer changes a customer; its code never changes (C1).
 // Customers are never deleted, only made invalid.
-func (s *Service) UpdateCustomer(ctx context.Context, a Actor, id directory.CustomerID, ifVersion int64, p CustomerPatch) (directory.Customer, error) {
+func (s *Service) UpdateCustomer(ctx context.Context, a Caller, id directory.CustomerID, ifVersion int64, p CustomerPatch) (directory.Customer, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Customer{}, err
+	}
 	var updated directory.Customer
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetCustomer(ctx, id)

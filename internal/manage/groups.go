@@ -21,7 +21,10 @@ func groupPayload(g directory.Group) map[string]string {
 }
 
 // CreateGroup adds a group (G1) and enqueues group.created (P2).
-func (s *Service) CreateGroup(ctx context.Context, a Actor, g directory.Group) (directory.Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, a Caller, g directory.Group) (directory.Group, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Group{}, err
+	}
 	directory.NormalizeGroup(&g)
 	g.ID, g.Version = "", 0
 	if err := directory.ValidateGroup(g).Err(); err != nil {
@@ -45,7 +48,10 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, g directory.Group) (
 }
 
 // UpdateGroup changes a group, never global (G4).
-func (s *Service) UpdateGroup(ctx context.Context, a Actor, id directory.GroupID, ifVersion int64, p GroupPatch) (directory.Group, error) {
+func (s *Service) UpdateGroup(ctx context.Context, a Caller, id directory.GroupID, ifVersion int64, p GroupPatch) (directory.Group, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Group{}, err
+	}
 	var updated directory.Group
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetGroup(ctx, id)
@@ -82,7 +88,10 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, id directory.GroupID
 }
 
 // DeleteGroup deletes a group, never global (G4).
-func (s *Service) DeleteGroup(ctx context.Context, a Actor, id directory.GroupID, ifVersion int64) error {
+func (s *Service) DeleteGroup(ctx context.Context, a Caller, id directory.GroupID, ifVersion int64) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetGroup(ctx, id)
 		if err != nil {
@@ -94,7 +103,13 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, id directory.GroupID
 		if err := directory.CheckGroupDelete(old); err != nil {
 			return err
 		}
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if err := tx.DeleteGroup(ctx, id); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "group_id"); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "group.delete", "group", string(id), old, nil); err != nil {
@@ -111,11 +126,17 @@ func memberPayload(g directory.Group, u directory.User) map[string]string {
 // AddMembers adds users to a group (G2, P2). If the group's roles make its
 // members customer users, every added user must have a customer (C2).
 // Memberships of global are implicit (U4) and enqueue no events.
-func (s *Service) AddMembers(ctx context.Context, a Actor, id directory.GroupID, users []directory.UserID) error {
+func (s *Service) AddMembers(ctx context.Context, a Caller, id directory.GroupID, users []directory.UserID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	if len(users) == 0 {
 		return fieldError("user_ids", directory.CodeRequired, "user_ids must name at least one user.")
 	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		grp, err := tx.GetGroup(ctx, id)
 		if err != nil {
 			return err
@@ -131,6 +152,9 @@ func (s *Service) AddMembers(ctx context.Context, a Actor, id directory.GroupID,
 		ids := make([]directory.RoleID, len(roles))
 		for i, r := range roles {
 			ids[i] = r.ID
+		}
+		if err := a.mayGrant(g, "Adding users to this group", ids...); err != nil {
+			return err
 		}
 		customerGroup := hasCustomerRole(g.Expand(ids...))
 		for _, uid := range users {
@@ -162,7 +186,10 @@ func (s *Service) AddMembers(ctx context.Context, a Actor, id directory.GroupID,
 }
 
 // RemoveMember removes a user from a group; nobody leaves global (G4).
-func (s *Service) RemoveMember(ctx context.Context, a Actor, id directory.GroupID, uid directory.UserID) error {
+func (s *Service) RemoveMember(ctx context.Context, a Caller, id directory.GroupID, uid directory.UserID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		grp, err := tx.GetGroup(ctx, id)
 		if err != nil {
@@ -175,7 +202,13 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, id directory.GroupI
 		if err != nil {
 			return err
 		}
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if err := tx.RemoveMember(ctx, id, uid); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "user_id"); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "group.member_remove", "group", string(id),
@@ -187,7 +220,10 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, id directory.GroupI
 }
 
 // SetRelation relates group from to group to (G5); global takes part in none.
-func (s *Service) SetRelation(ctx context.Context, a Actor, from, to directory.GroupID, t directory.RelationType) error {
+func (s *Service) SetRelation(ctx context.Context, a Caller, from, to directory.GroupID, t directory.RelationType) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		f, err := tx.GetGroup(ctx, from)
 		if err != nil {
@@ -210,7 +246,10 @@ func (s *Service) SetRelation(ctx context.Context, a Actor, from, to directory.G
 }
 
 // RemoveRelation removes the relation between from and to.
-func (s *Service) RemoveRelation(ctx context.Context, a Actor, from, to directory.GroupID) error {
+func (s *Service) RemoveRelation(ctx context.Context, a Caller, from, to directory.GroupID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetGroup(ctx, from); err != nil {
 			return err

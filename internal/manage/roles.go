@@ -8,7 +8,10 @@ import (
 )
 
 // CreateRole adds a custom role (R2: only custom roles are created).
-func (s *Service) CreateRole(ctx context.Context, a Actor, r directory.Role) (directory.Role, error) {
+func (s *Service) CreateRole(ctx context.Context, a Caller, r directory.Role) (directory.Role, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Role{}, err
+	}
 	directory.NormalizeRole(&r)
 	if r.Type == "" {
 		r.Type = directory.RoleCustom
@@ -40,7 +43,10 @@ type RolePatch struct {
 }
 
 // UpdateRole changes a custom role's description (R2).
-func (s *Service) UpdateRole(ctx context.Context, a Actor, id directory.RoleID, ifVersion int64, p RolePatch) (directory.Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, a Caller, id directory.RoleID, ifVersion int64, p RolePatch) (directory.Role, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.Role{}, err
+	}
 	var updated directory.Role
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetRole(ctx, id)
@@ -76,7 +82,10 @@ func (s *Service) UpdateRole(ctx context.Context, a Actor, id directory.RoleID, 
 }
 
 // DeleteRole deletes a custom role (R2).
-func (s *Service) DeleteRole(ctx context.Context, a Actor, id directory.RoleID, ifVersion int64) error {
+func (s *Service) DeleteRole(ctx context.Context, a Caller, id directory.RoleID, ifVersion int64) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetRole(ctx, id)
 		if err != nil {
@@ -88,7 +97,13 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, id directory.RoleID, 
 		if err := directory.CheckRoleDelete(old); err != nil {
 			return err
 		}
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if err := tx.DeleteRole(ctx, id); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "role.delete", "role", string(id), old, nil)
@@ -98,12 +113,25 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, id directory.RoleID, 
 // AddContains makes custom role parent contain children (R2, R3): cycles
 // are refused, and a change that makes holders of parent customer users
 // needs each of them to have a customer (C2).
-func (s *Service) AddContains(ctx context.Context, a Actor, parent directory.RoleID, children []directory.RoleID) error {
+func (s *Service) AddContains(ctx context.Context, a Caller, parent directory.RoleID, children []directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	if len(children) == 0 {
 		return fieldError("role_ids", directory.CodeRequired, "role_ids must name at least one role.")
 	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.GetRole(ctx, parent); err != nil {
+			return err
+		}
+		g0, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := a.mayGrant(g0, "Putting these roles inside this role", children...); err != nil {
 			return err
 		}
 		customer := false
@@ -143,7 +171,10 @@ func (s *Service) AddContains(ctx context.Context, a Actor, parent directory.Rol
 }
 
 // RemoveContains removes child from custom role parent (R2).
-func (s *Service) RemoveContains(ctx context.Context, a Actor, parent, child directory.RoleID) error {
+func (s *Service) RemoveContains(ctx context.Context, a Caller, parent, child directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		p, err := tx.GetRole(ctx, parent)
 		if err != nil {
@@ -153,7 +184,13 @@ func (s *Service) RemoveContains(ctx context.Context, a Actor, parent, child dir
 			return fieldError("role_ids", directory.CodePredefined,
 				"Role %q is predefined and contains exactly the roles of the catalogue.", p.Name)
 		}
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if err := tx.RemoveContainment(ctx, parent, child); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "role.contains_remove", "role", string(parent),
@@ -183,14 +220,27 @@ func loadRoles(ctx context.Context, tx store.Tx, ids []directory.RoleID) ([]dire
 
 // AssignUserRoles assigns roles to a user directly (R3); a customer role
 // needs the user to have a customer (C2).
-func (s *Service) AssignUserRoles(ctx context.Context, a Actor, uid directory.UserID, ids []directory.RoleID) error {
+func (s *Service) AssignUserRoles(ctx context.Context, a Caller, uid directory.UserID, ids []directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		u, err := tx.GetUser(ctx, directory.Scope{}, uid)
 		if err != nil {
 			return err
 		}
 		roles, err := loadRoles(ctx, tx, ids)
 		if err != nil {
+			return err
+		}
+		g0, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := a.mayGrant(g0, "Assigning these roles", ids...); err != nil {
 			return err
 		}
 		for _, r := range roles {
@@ -211,12 +261,21 @@ func (s *Service) AssignUserRoles(ctx context.Context, a Actor, uid directory.Us
 }
 
 // UnassignUserRole removes a direct role assignment of a user.
-func (s *Service) UnassignUserRole(ctx context.Context, a Actor, uid directory.UserID, rid directory.RoleID) error {
+func (s *Service) UnassignUserRole(ctx context.Context, a Caller, uid directory.UserID, rid directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.GetUser(ctx, directory.Scope{}, uid); err != nil {
 			return err
 		}
 		if err := tx.UnassignUserRole(ctx, uid, rid); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "user.role_unassign", "user", string(uid), map[string]string{"role_id": string(rid)}, nil)
@@ -225,13 +284,26 @@ func (s *Service) UnassignUserRole(ctx context.Context, a Actor, uid directory.U
 
 // AssignGroupRoles assigns roles to a group (R3); a customer role needs
 // every member to have a customer (C2).
-func (s *Service) AssignGroupRoles(ctx context.Context, a Actor, gid directory.GroupID, ids []directory.RoleID) error {
+func (s *Service) AssignGroupRoles(ctx context.Context, a Caller, gid directory.GroupID, ids []directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.GetGroup(ctx, gid); err != nil {
 			return err
 		}
 		roles, err := loadRoles(ctx, tx, ids)
 		if err != nil {
+			return err
+		}
+		g0, err := Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := a.mayGrant(g0, "Giving this group these roles", ids...); err != nil {
 			return err
 		}
 		for _, r := range roles {
@@ -255,12 +327,21 @@ func (s *Service) AssignGroupRoles(ctx context.Context, a Actor, gid directory.G
 }
 
 // UnassignGroupRole removes a role from a group.
-func (s *Service) UnassignGroupRole(ctx context.Context, a Actor, gid directory.GroupID, rid directory.RoleID) error {
+func (s *Service) UnassignGroupRole(ctx context.Context, a Caller, gid directory.GroupID, rid directory.RoleID) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetGroup(ctx, gid); err != nil {
 			return err
 		}
+		if err := tx.LockDirectory(ctx); err != nil {
+			return err
+		}
 		if err := tx.UnassignGroupRole(ctx, gid, rid); err != nil {
+			return err
+		}
+		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "group.role_unassign", "group", string(gid), map[string]string{"role_id": string(rid)}, nil)

@@ -42,15 +42,8 @@ func (s *Service) endSessions(ctx context.Context, tx store.Tx, id directory.Use
 	return s.EndSessions(ctx, tx, id)
 }
 
-// Actor is who makes a change and from where, for the audit log (O1).
-type Actor struct {
-	ID       directory.UserID // empty for the system or the CLI
-	Username string
-	Source   string // client address, or "cli"
-}
-
 // record is a as the actor fields of an audit record.
-func (a Actor) record() store.AuditRecord {
+func (a Caller) record() store.AuditRecord {
 	return store.AuditRecord{ActorID: string(a.ID), ActorName: a.Username, Source: a.Source}
 }
 
@@ -83,7 +76,7 @@ func (s *Service) RoleGraph(ctx context.Context) (*directory.RoleGraph, error) {
 func (s *Service) graph(ctx context.Context) (*directory.RoleGraph, error) { return s.RoleGraph(ctx) }
 
 // audit appends one audit record for a change, with before and after as JSON.
-func (s *Service) audit(ctx context.Context, tx store.Tx, a Actor, action, targetType, targetID string, before, after any) error {
+func (s *Service) audit(ctx context.Context, tx store.Tx, a Caller, action, targetType, targetID string, before, after any) error {
 	rec := store.AuditRecord{At: s.now(), ActorID: string(a.ID), ActorName: a.Username, Action: action,
 		TargetType: targetType, TargetID: targetID, Source: a.Source}
 	var err error

@@ -83,14 +83,17 @@ func checkCustomerChoice(ctx context.Context, tx store.Tx, id, previous director
 // CreateUser adds a user (U1–U4, U7): it validates every field, joins the
 // user to global (U4), refuses a customer role without customer (C2), and
 // enqueues user.created and, for an enabled user, the password-setup mail.
-func (s *Service) CreateUser(ctx context.Context, a Actor, u directory.User) (directory.User, error) {
+func (s *Service) CreateUser(ctx context.Context, a Caller, u directory.User) (directory.User, error) {
 	return s.CreateUserResolving(ctx, a, u, nil)
 }
 
 // CreateUserResolving is CreateUser with the client's choices for the
 // tombstones the new user meets (D2, D3): without them such a create
 // answers a directory.TombstoneConflict and writes nothing.
-func (s *Service) CreateUserResolving(ctx context.Context, a Actor, u directory.User, res []directory.TombstoneResolution) (directory.User, error) {
+func (s *Service) CreateUserResolving(ctx context.Context, a Caller, u directory.User, res []directory.TombstoneResolution) (directory.User, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.User{}, err
+	}
 	directory.NormalizeUser(&u)
 	if u.Timezone == "" {
 		u.Timezone = s.timezone()
@@ -147,15 +150,22 @@ func (s *Service) CreateUserResolving(ctx context.Context, a Actor, u directory.
 // UpdateUser changes the fields p sets (U9). ifVersion is the If-Match
 // version (0: none). A new mail address clears email_verified and enqueues
 // a verification mail unless p sets email_verified itself.
-func (s *Service) UpdateUser(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch) (directory.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch) (directory.User, error) {
 	return s.UpdateUserResolving(ctx, a, scope, id, ifVersion, p, nil)
 }
 
 // UpdateUserResolving is UpdateUser with the client's choices for the
 // tombstones a mail change meets (D2, D3).
-func (s *Service) UpdateUserResolving(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
+func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
+	scope, err := a.actScope(scope, p.OnlyEnabled())
+	if err != nil {
+		return directory.User{}, err
+	}
 	var updated directory.User
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.LockDirectory(ctx); err != nil { // the customer may change (C2)
+			return err
+		}
 		old, err := tx.GetUser(ctx, scope, id)
 		if err != nil {
 			return err
@@ -226,13 +236,16 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Actor, scope direct
 
 // SetEnabled enables or disables a user (U6, U7). A disabled user's tokens
 // stop working at once because every request checks enabled.
-func (s *Service) SetEnabled(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, enabled bool) (directory.User, error) {
+func (s *Service) SetEnabled(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID, enabled bool) (directory.User, error) {
 	return s.UpdateUser(ctx, a, scope, id, 0, UserPatch{Enabled: &enabled})
 }
 
 // DeleteUser deletes a user (U6), never the reserved admin (U10). Its mail
 // address is free again at once (U3).
-func (s *Service) DeleteUser(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID, ifVersion int64) error {
+func (s *Service) DeleteUser(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID, ifVersion int64) error {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetUser(ctx, scope, id)
 		if err != nil {
@@ -273,7 +286,11 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, scope directory.Scope
 
 // ResetPassword sends a password-reset mail (A4, U6). It is refused for a
 // disabled user (A4: only enabled users get one).
-func (s *Service) ResetPassword(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID) error {
+func (s *Service) ResetPassword(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID) error {
+	scope, err := a.actScope(scope, true)
+	if err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUser(ctx, scope, id)
 		if err != nil {
@@ -291,7 +308,10 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, scope directory.Sc
 }
 
 // Unlock lifts a password lockout at once (A3).
-func (s *Service) Unlock(ctx context.Context, a Actor, scope directory.Scope, id directory.UserID) (directory.User, error) {
+func (s *Service) Unlock(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID) (directory.User, error) {
+	if err := a.may(directory.PermUserWrite); err != nil {
+		return directory.User{}, err
+	}
 	var u directory.User
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		old, err := tx.GetUser(ctx, scope, id)
@@ -311,7 +331,10 @@ func (s *Service) Unlock(ctx context.Context, a Actor, scope directory.Scope, id
 
 // SetPassword sets a user's password after checking the policy of §8 (A2);
 // used by the CLI for first set-up and recovery.
-func (s *Service) SetPassword(ctx context.Context, a Actor, username, password string) error {
+func (s *Service) SetPassword(ctx context.Context, a Caller, username, password string) error {
+	if !a.System {
+		return &directory.Refusal{Message: "Only the command line sets passwords of other users."}
+	}
 	return s.Store.InTx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUserByUsername(ctx, directory.Scope{}, username)
 		if err != nil {

@@ -22,14 +22,14 @@ type fixture struct {
 	st    *sqlstore.DB
 	svc   *manage.Service
 	raw   *sql.DB
-	actor manage.Actor
+	actor manage.Caller
 }
 
 func eachFixture(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	eachBootstrapped(t, func(t *testing.T, st *sqlstore.DB, raw *sql.DB) {
 		svc := &manage.Service{Store: st, Hasher: fastHasher, Timezone: "Asia/Tokyo",
 			Now: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }}
-		fn(t, &fixture{st: st, svc: svc, raw: raw, actor: manage.Actor{ID: "actor-1", Username: "tester", Source: "192.0.2.7"}})
+		fn(t, &fixture{st: st, svc: svc, raw: raw, actor: manage.Caller{ID: "actor-1", Username: "tester", Source: "192.0.2.7", System: true}})
 	})
 }
 

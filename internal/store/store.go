@@ -125,6 +125,18 @@ type Tx interface {
 	Webhooks
 	TokenRotation
 	UserSubjects
+	Locks
+}
+
+// Locks serialise the changes whose rules read more than they write.
+type Locks interface {
+	// LockDirectory makes the calling transaction the only one, until it
+	// ends, that changes role containments, role assignments, memberships
+	// or a user's customer: the cycle rule (R3), C2 and "no escalation"
+	// read the whole graph, which row locks cannot protect (issue 13, rule
+	// 5). PostgreSQL takes a transaction-scoped advisory lock; SQLite's
+	// writers are serialised already. Outside a transaction it is a no-op.
+	LockDirectory(ctx context.Context) error
 }
 
 // Store is a Tx whose every call runs in its own transaction, plus InTx for

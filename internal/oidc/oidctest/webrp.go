@@ -91,8 +91,10 @@ func (rp *WebRP) start(w http.ResponseWriter, r *http.Request) {
 	cfg := rp.cfg
 	rp.mu.Unlock()
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)}
-	if p := r.URL.Query().Get("prompt"); p != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("prompt", p))
+	for _, k := range []string{"prompt", "max_age"} {
+		if v := r.URL.Query().Get(k); v != "" {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
 	}
 	http.Redirect(w, r, cfg.AuthCodeURL(state, opts...), http.StatusFound)
 }

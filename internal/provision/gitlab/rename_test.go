@@ -123,7 +123,7 @@ func TestRenameThroughWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := &manage.Service{Store: db, Hasher: hasher, Now: time.Now}
-		actor := manage.Actor{Username: "tester", Source: "cli"}
+		actor := manage.SystemCaller("tester", "cli")
 		fake, target := setup(t)
 		ids := map[string]directory.UserID{}
 		for _, u := range []string{"alice", "bob", "carol", "dave"} {
