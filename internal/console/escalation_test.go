@@ -1,0 +1,67 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"opsiam/internal/directory"
+)
+
+// TestConsoleNoEscalationAndAdminWhole is rules 1 and 2 of issue 13
+// through the console, on both databases: a System Administrator cannot
+// give itself System Security Administrator in the roles dialog, nor join
+// a group holding it; removing it from admin is refused; the refusals come
+// from the use cases.
+func TestConsoleNoEscalationAndAdminWhole(t *testing.T) {
+	databases(t, func(t *testing.T, s *server) {
+		ctx := context.Background()
+		sa := s.user(t, "sysadmin", directory.RoleNameSystemAdmin)
+		role := func(name string) string {
+			r, err := s.db.GetRoleByName(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(r.ID)
+		}
+		ssa, sysAdmin := role(directory.RoleNameSystemSecurityAdmin), role(directory.RoleNameSystemAdmin)
+		cl := s.signIn(t, "sysadmin", "sysadmin password 1")
+		page := "/console/users/" + string(sa.ID) + "?tab=roles"
+		code, body := cl.post(page, "/console/users/"+string(sa.ID)+"/roles", url.Values{"assigned": {sysAdmin, ssa}})
+		if code != http.StatusForbidden {
+			t.Fatalf("self-assigning SSA in the console: %d\n%s", code, body)
+		}
+		mustContain(t, body, "token.admin")
+
+		g, err := s.svc.CreateGroup(ctx, sys, directory.Group{Name: "security"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.svc.AssignGroupRoles(ctx, sys, g.ID, []directory.RoleID{directory.RoleID(ssa)}); err != nil {
+			t.Fatal(err)
+		}
+		code, body = cl.post("/console/users/"+string(sa.ID)+"?tab=groups", "/console/users/"+string(sa.ID)+"/groups",
+			url.Values{"assigned": {string(g.ID)}})
+		if code != http.StatusForbidden {
+			t.Fatalf("joining the SSA group in the console: %d\n%s", code, body)
+		}
+
+		admin, err := s.db.GetUserByUsername(ctx, directory.Scope{}, directory.AdminUsername)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.svc.SetPassword(ctx, sys, "admin", "admin password 12"); err != nil {
+			t.Fatal(err)
+		}
+		acl := s.signIn(t, "admin", "admin password 12")
+		code, body = acl.post("/console/users/"+string(admin.ID)+"?tab=roles", "/console/users/"+string(admin.ID)+"/roles", url.Values{})
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("removing SSA from admin in the console: %d\n%s", code, body)
+		}
+		grants, err := s.db.UserGrants(ctx, admin.ID)
+		if err != nil || len(grants.Direct) == 0 {
+			t.Fatalf("admin's roles after the refusal: %+v %v", grants, err)
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"opsiam/internal/directory"
+)
+
+// effectiveNames lists the effective role names of user id, read as admin.
+func (e *env) effectiveNames(id string) []string {
+	e.t.Helper()
+	var out []string
+	for _, it := range e.must(200, "GET", "/users/"+id+"/effective-roles", nil).items() {
+		out = append(out, it["name"].(string))
+	}
+	return out
+}
+
+// newUser creates a user holding roles (by name) and returns its id and a
+// platform token for it.
+func (e *env) newUser(name string, roles ...string) (string, string) {
+	e.t.Helper()
+	id := e.must(201, "POST", "/users", userBody(name, nil)).str("id")
+	if len(roles) > 0 {
+		var ids []string
+		for _, r := range roles {
+			ids = append(ids, e.roleID(r))
+		}
+		e.must(200, "POST", "/users/"+id+"/roles", map[string]any{"role_ids": ids})
+	}
+	return id, e.token(id)
+}
+
+// TestNoEscalation is rule 1 of issue 13 through the REST API on both
+// databases: a System Administrator (user_admin, no token_admin) tries the
+// six ways that gave it token_admin, and minting a token for admin; each
+// is refused with 403 and it holds no more than before. What it holds it
+// may still grant, customer_admin included (user.write covers it).
+func TestNoEscalation(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		saID, sa := e.newUser("sysadmin", directory.RoleNameSystemAdmin)
+		ssa, tokenAdmin := e.roleID(directory.RoleNameSystemSecurityAdmin), e.roleID(directory.RoleNameTokenAdmin)
+		secGroup := e.must(201, "POST", "/groups", map[string]any{"name": "security"}).str("id")
+		e.must(200, "POST", "/groups/"+secGroup+"/roles", map[string]any{"role_ids": []string{ssa}})
+
+		as := func(method, path string, body any) resp {
+			t.Helper()
+			return e.do(req{method: method, path: path, token: sa, body: body})
+		}
+		ownGroup := as("POST", "/groups", map[string]any{"name": "mine"})
+		custom := as("POST", "/roles", map[string]any{"name": "Mine"})
+		if ownGroup.status != http.StatusCreated || custom.status != http.StatusCreated {
+			t.Fatalf("a System Administrator may create groups and roles: %d %d", ownGroup.status, custom.status)
+		}
+		if r := as("POST", "/groups/"+ownGroup.str("id")+"/members", map[string]any{"user_ids": []string{saID}}); r.status != http.StatusOK {
+			t.Fatalf("joining a group without roles: %d %s", r.status, r.raw)
+		}
+		for name, try := range map[string]func() resp{
+			"System Security Administrator directly": func() resp {
+				return as("POST", "/users/"+saID+"/roles", map[string]any{"role_ids": []string{ssa}})
+			},
+			"the token_admin primitive": func() resp {
+				return as("POST", "/users/"+saID+"/roles", map[string]any{"role_ids": []string{tokenAdmin}})
+			},
+			"joining a group that holds SSA": func() resp {
+				return as("POST", "/groups/"+secGroup+"/members", map[string]any{"user_ids": []string{saID}})
+			},
+			"a custom role containing token_admin": func() resp {
+				return as("POST", "/roles/"+custom.str("id")+"/contains", map[string]any{"role_ids": []string{tokenAdmin}})
+			},
+			"a custom role containing SSA": func() resp {
+				return as("POST", "/roles/"+custom.str("id")+"/contains", map[string]any{"role_ids": []string{ssa}})
+			},
+			"token_admin on its own group": func() resp {
+				return as("POST", "/groups/"+ownGroup.str("id")+"/roles", map[string]any{"role_ids": []string{tokenAdmin}})
+			},
+			"a platform token for admin": func() resp {
+				return as("POST", "/users/"+string(e.adm.ID)+"/token", nil)
+			},
+		} {
+			if r := try(); r.status != http.StatusForbidden {
+				t.Errorf("%s: %d, want 403: %s", name, r.status, r.raw)
+			}
+		}
+		if got := e.effectiveNames(saID); slices.Contains(got, directory.RoleNameTokenAdmin) ||
+			slices.Contains(got, directory.RoleNameSystemSecurityAdmin) {
+			t.Fatalf("the System Administrator escalated: %v", got)
+		}
+		// admin, who holds token_admin, may still put it in a custom role
+		// and grant it; the System Administrator may grant what it holds.
+		e.must(200, "POST", "/roles/"+custom.str("id")+"/contains", map[string]any{"role_ids": []string{tokenAdmin}})
+		otherID, _ := e.newUser("other")
+		if r := as("POST", "/users/"+otherID+"/roles", map[string]any{"role_ids": []string{e.roleID(directory.RoleNameManager)}}); r.status != http.StatusOK {
+			t.Fatalf("granting Manager: %d %s", r.status, r.raw)
+		}
+		cust := e.must(201, "POST", "/customers", map[string]any{"code": "acme", "name": "ACME"}).str("id")
+		cm := e.must(201, "POST", "/users", userBody("cm", map[string]any{"customer_id": cust})).str("id")
+		if r := as("POST", "/users/"+cm+"/roles", map[string]any{"role_ids": []string{e.roleID(directory.RoleNameCustomerManager)}}); r.status != http.StatusOK {
+			t.Fatalf("making a customer manager: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestReservedAdminStaysWhole is rule 2 of issue 13: nothing removes a
+// permission of System Security Administrator from admin, and admin cannot
+// be disabled, whoever asks.
+func TestReservedAdminStaysWhole(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		admin := string(e.adm.ID)
+		ssa := e.roleID(directory.RoleNameSystemSecurityAdmin)
+		if r := e.do(req{method: "DELETE", path: "/users/" + admin + "/roles/" + ssa, token: e.admin}); r.status != http.StatusUnprocessableEntity ||
+			!slices.Contains(r.fieldErrors(), "role_id/reserved") {
+			t.Fatalf("removing SSA from admin: %d %s", r.status, r.raw)
+		}
+		// Through a group: admin holds SSA there too, so the direct grant may
+		// go, but then leaving the group may not.
+		g := e.must(201, "POST", "/groups", map[string]any{"name": "admins"}).str("id")
+		e.must(200, "POST", "/groups/"+g+"/roles", map[string]any{"role_ids": []string{ssa}})
+		e.must(200, "POST", "/groups/"+g+"/members", map[string]any{"user_ids": []string{admin}})
+		e.must(204, "DELETE", "/users/"+admin+"/roles/"+ssa, nil)
+		if r := e.do(req{method: "DELETE", path: "/groups/" + g + "/members/" + admin, token: e.admin}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("removing admin from the group that grants it SSA: %d %s", r.status, r.raw)
+		}
+		if r := e.do(req{method: "DELETE", path: "/groups/" + g + "/roles/" + ssa, token: e.admin}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("removing SSA from admin's group: %d %s", r.status, r.raw)
+		}
+		if r := e.do(req{method: "DELETE", path: "/groups/" + g, token: e.admin}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("deleting admin's group: %d %s", r.status, r.raw)
+		}
+		if r := e.do(req{method: "PATCH", path: "/users/" + admin, token: e.admin, body: map[string]any{"enabled": false}}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("disabling admin: %d %s", r.status, r.raw)
+		}
+		bulk := e.must(200, "POST", "/users/bulk", map[string]any{"action": "disable", "ids": []string{admin}})
+		if it := bulk.items()[0]; it["ok"] == true {
+			t.Fatalf("bulk-disabling admin: %v", it)
+		}
+		if got := e.effectiveNames(admin); !slices.Contains(got, directory.RoleNameTokenAdmin) || !slices.Contains(got, directory.RoleNameUserAdmin) {
+			t.Fatalf("admin lost permissions: %v", got)
+		}
+		if r := e.do(req{method: "GET", path: "/users", token: e.admin}); r.status != http.StatusOK {
+			t.Fatalf("admin can no longer list users: %d", r.status)
+		}
+	})
+}
