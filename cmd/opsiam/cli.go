@@ -58,7 +58,7 @@ func cli(ctx context.Context, cmd string, args []string, getenv func(string) str
 	c := &cliCmd{e: e, svc: e.service(), stdin: stdin, out: stdout, errOut: stderr}
 	fn, ok := map[string]func(context.Context, []string) error{
 		"user add": c.userAdd, "user list": c.userList, "user enable": c.userEnable, "user disable": c.userDisable,
-		"user delete": c.userDelete, "user set-password": c.userSetPassword,
+		"user delete": c.userDelete, "user set-password": c.userSetPassword, "user unlock": c.userUnlock,
 		"group add": c.groupAdd, "group list": c.groupList, "group delete": c.groupDelete, "group add-member": c.groupAddMember,
 		"token issue": c.tokenIssue, "token revoke": c.tokenRevoke,
 	}[cmd+" "+action]
@@ -200,6 +200,21 @@ func (c *cliCmd) userDelete(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.svc.DeleteUser(ctx, cliActor, directory.Scope{}, u.ID, 0)
+}
+
+// userUnlock lifts a password lockout at once (A3): with set-password the
+// way back into any account, admin's included.
+func (c *cliCmd) userUnlock(ctx context.Context, args []string) error {
+	pos, err := c.flags(flag.NewFlagSet("user unlock", flag.ContinueOnError), args, "USERNAME")
+	if err != nil {
+		return err
+	}
+	u, err := c.user(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	_, err = c.svc.Unlock(ctx, cliActor, directory.Scope{}, u.ID)
+	return err
 }
 
 // userSetPassword reads the new password from the first line of stdin

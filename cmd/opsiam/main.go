@@ -33,6 +33,7 @@ commands:
   user list [--q PREFIX] [--billing billed|non_billed]
   user enable|disable|delete USERNAME
   user set-password USERNAME     (reads the new password from stdin)
+  user unlock USERNAME           (lifts a password lockout at once)
   group add NAME [--description D] | group list | group delete NAME
   group add-member GROUP USERNAME...
   token issue USERNAME [--expires 720h]   (prints only the token)

@@ -49,15 +49,40 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, current,
 	})
 }
 
+// wrongCurrentPassword counts a wrong current password. At the limit an
+// account is disabled, except the reserved admin, which is locked for the
+// lockout period instead, so that the break-glass account can never be
+// lost this way (issue 13, rule 2): ErrAccountLocked.
 func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, src Source) error {
-	disabled := false
+	disabled, locked := false, false
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		n, off, err := tx.RecordAccountPasswordFailure(ctx, u.ID, s.Policy.AccountPasswordFailures)
+		max := s.Policy.AccountPasswordFailures
+		if u.IsReserved() {
+			max = 0 // counted, never disabled
+		}
+		n, off, err := tx.RecordAccountPasswordFailure(ctx, u.ID, max)
 		if err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, src, "auth.password_change_failed", u.ID, map[string]int{"failures": n}); err != nil {
 			return err
+		}
+		if u.IsReserved() && s.Policy.AccountPasswordFailures > 0 && n >= s.Policy.AccountPasswordFailures {
+			p := s.Policy.Lockout
+			p.MaxFailures = 1
+			st, err := tx.RecordSignInFailure(ctx, u.ID, s.Now(), p)
+			if err != nil {
+				return err
+			}
+			if err := tx.ClearAccountPasswordFailures(ctx, u.ID); err != nil {
+				return err
+			}
+			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+				return err
+			}
+			locked = true
+			return s.audit(ctx, tx, src, "user.lock", u.ID, map[string]any{"locked_until": st.LockedUntil,
+				"reason": "wrong current password on the account page"})
 		}
 		if !off {
 			return nil
@@ -71,10 +96,12 @@ func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, sr
 		}
 		return userUpdated(ctx, tx, u.ID)
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if disabled {
+	case locked:
+		return ErrAccountLocked
+	case disabled:
 		return ErrAccountDisabled
 	}
 	return directory.FieldErrors{{Field: "current_password", Code: directory.CodeInvalid,

@@ -28,6 +28,9 @@ var (
 	// ErrAccountDisabled: the account page disabled the account after
 	// repeated wrong current passwords (A7).
 	ErrAccountDisabled = errors.New("auth: account disabled")
+	// ErrAccountLocked: the same for the reserved admin, which is locked
+	// for the lockout period instead of disabled.
+	ErrAccountLocked = errors.New("auth: account locked")
 )
 
 // Policy holds the configurable limits of sign-in (SPEC §8 defaults).

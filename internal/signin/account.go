@@ -60,6 +60,11 @@ func (h *Handler) postAccountPassword(w http.ResponseWriter, r *http.Request, v 
 		v.Error = v.T("account.disabled")
 		h.render(w, http.StatusForbidden, "message", v)
 		return nil
+	case errors.Is(err, auth.ErrAccountLocked):
+		h.clearSession(w)
+		v.Error = v.T("account.locked")
+		h.render(w, http.StatusForbidden, "message", v)
+		return nil
 	case v.fieldErrors(err):
 		return h.showAccount(w, r, v, u, http.StatusUnprocessableEntity)
 	case err != nil:
