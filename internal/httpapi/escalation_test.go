@@ -144,3 +144,26 @@ func TestReservedAdminStaysWhole(t *testing.T) {
 		}
 	})
 }
+
+// TestIdentifiersNeverCollide is rule 4 of issue 13: a user name that is
+// another user's mail address, or a mail address that is another user's
+// name, is refused with 422 naming the field, on create and on update.
+func TestIdentifiersNeverCollide(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		e.must(201, "POST", "/users", userBody("bob", map[string]any{"email": "bob@example.com"}))
+		e.must(201, "POST", "/users", userBody("dave@example.org", map[string]any{"email": "dave@example.net"}))
+		check := func(name string, r resp, want string) {
+			t.Helper()
+			if r.status != http.StatusUnprocessableEntity || !slices.Contains(r.fieldErrors(), want) {
+				t.Errorf("%s: %d %s, want 422 %s", name, r.status, r.raw, want)
+			}
+		}
+		check("user name = bob's mail", e.do(req{method: "POST", path: "/users", token: e.admin,
+			body: userBody("BOB@example.com", map[string]any{"email": "other@example.com"})}), "username/taken")
+		check("mail = dave's user name", e.do(req{method: "POST", path: "/users", token: e.admin,
+			body: userBody("erin", map[string]any{"email": "Dave@example.org"})}), "email/taken")
+		erin := e.must(201, "POST", "/users", userBody("erin", map[string]any{"email": "erin@example.com"})).str("id")
+		check("changing a mail to dave's user name", e.do(req{method: "PATCH", path: "/users/" + erin, token: e.admin,
+			body: map[string]any{"email": "dave@example.org"}}), "email/taken")
+	})
+}

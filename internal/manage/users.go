@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"errors"
 
 	"opsiam/internal/directory"
 	"opsiam/internal/provision"
@@ -107,6 +108,9 @@ func (s *Service) CreateUserResolving(ctx context.Context, a Caller, u directory
 		if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
 			return err
 		}
+		if err := checkIdentifiers(ctx, tx, u); err != nil {
+			return err
+		}
 		tombs := s.tombstones()
 		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u}, res)
 		if err != nil {
@@ -188,6 +192,11 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 		}
 		if err := checkCustomerChoice(ctx, tx, u.CustomerID, old.CustomerID); err != nil {
 			return err
+		}
+		if mailChanged {
+			if err := checkIdentifiers(ctx, tx, u); err != nil {
+				return err
+			}
 		}
 		tombs := s.tombstones()
 		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u, Previous: &old}, res)
@@ -352,4 +361,26 @@ func (s *Service) SetPassword(ctx context.Context, a Caller, username, password 
 		}
 		return s.audit(ctx, tx, a, "user.set_password", "user", string(u.ID), nil, nil)
 	})
+}
+
+// checkIdentifiers refuses a user name that is another user's mail address
+// and a mail address that is another user's name (issue 13, rule 4), so
+// that a sign-in name (A1: user name or mail) names one account.
+func checkIdentifiers(ctx context.Context, tx store.Tx, u directory.User) error {
+	owner := func(login string, same func(directory.User) bool) (directory.UserID, error) {
+		o, err := tx.GetUserByLogin(ctx, login)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !same(o)) {
+			return "", nil
+		}
+		return o.ID, err
+	}
+	nameIsMailOf, err := owner(u.Username, func(o directory.User) bool { return directory.Key(o.Email) == directory.Key(u.Username) })
+	if err != nil {
+		return err
+	}
+	mailIsNameOf, err := owner(u.Email, func(o directory.User) bool { return directory.Key(o.Username) == directory.Key(u.Email) })
+	if err != nil {
+		return err
+	}
+	return directory.CheckIdentifiers(u.ID, u.Username, u.Email, nameIsMailOf, mailIsNameOf)
 }
