@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
+	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
 )
 
@@ -83,8 +85,9 @@ func TestCLI(t *testing.T) {
 	if ok, _, _ := (auth.Hasher{Params: auth.DefaultParams()}).Verify(hash, "a fine long passphrase"); !ok {
 		t.Fatal("password not set")
 	}
-	if _, err := (auth.PlatformTokens{Store: db, Now: nowUTC}).Authenticate(ctx, strings.TrimSpace(tok)); err != nil {
-		t.Fatalf("issued token unknown: %v", err)
+	// Disabling alice ended her platform token for good (issue 13, rule 3).
+	if _, err := db.PlatformToken(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("alice's token after she was disabled: %v", err)
 	}
 	runCLI(t, dir, "", "", "user", "delete", "alice")
 	if _, err := db.GetUserByUsername(ctx, directory.Scope{}, "alice"); err == nil {

@@ -97,8 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// cookies are its second credential, CSRF-checked for unsafe methods.
 	svc := e.service()
 	svc.Store = prov.store
-	svc.EndSessions = oidc.EndUserSessions // disabling or deleting a user logs it out of every application
-	snapshotBilling(ctx, svc, e.log)       // before listening, so the report has today at once
+	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
 	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log); err != nil {
 		return err
 	}

@@ -5,19 +5,23 @@ import (
 	"os"
 	"time"
 
-	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
+	"opsiam/internal/oidc"
 )
 
-// service builds the use cases over the opened database.
+// service builds the use cases over the opened database, the same for
+// serve and the CLI (issue 13): the configured argon2id cost, and ending a
+// disabled user's application sessions (back-channel logouts go through
+// the outbox, which serve's worker delivers).
 func (e *env) service() *manage.Service {
 	return &manage.Service{
-		Store:    e.db,
-		Graphs:   &manage.RoleGraphs{Store: e.db},
-		Hasher:   auth.Hasher{Params: auth.DefaultParams()},
-		Now:      time.Now,
-		Timezone: e.cfg.Timezone,
+		Store:       e.db,
+		Graphs:      &manage.RoleGraphs{Store: e.db},
+		Hasher:      hasher(e.cfg.Auth),
+		Now:         time.Now,
+		Timezone:    e.cfg.Timezone,
+		EndSessions: oidc.EndUserSessions,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/config"
 	"opsiam/internal/mail"
+	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
 	"opsiam/internal/store"
 )
@@ -48,6 +49,8 @@ func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	// A password change or reset ends the user's application sessions too.
+	svc.EndSessions = oidc.EndUserSessions
 	var mailer mail.Mailer
 	var box *mail.DevMailbox
 	if cfg.SMTP.Addr != "" {

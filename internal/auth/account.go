@@ -12,8 +12,11 @@ import (
 // password must be right; a wrong one counts, and at the configured limit
 // the account is disabled at once (sessions end, audit record, user.updated
 // event) and ErrAccountDisabled is returned. Field errors name
-// "current_password", "password" or "confirm".
-func (s *Service) ChangePassword(ctx context.Context, u directory.User, current, password, confirm string, src Source) error {
+// "current_password", "password" or "confirm". A new password ends the
+// user's other sessions (all but keep, the session token making the
+// change), its applications' sessions and tokens, and its outstanding
+// password links (issue 13, rule 3).
+func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, current, password, confirm string, src Source) error {
 	hash, err := s.Store.PasswordHash(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -42,11 +45,64 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, current,
 		if err := tx.SetPasswordHash(ctx, u.ID, newHash); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserMailLinks(ctx, u.ID, store.LinkPasswordReset); err != nil {
+		if err := tx.DeleteUserMailLinks(ctx, u.ID, store.LinkPasswordSetup, store.LinkPasswordReset); err != nil {
+			return err
+		}
+		if err := s.endOtherAccess(ctx, tx, u.ID, keep); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, src, "auth.password_change", u.ID, nil)
 	})
+}
+
+// endOtherAccess ends u's sessions but the one of token keep (empty: all)
+// and its applications' sessions and tokens.
+func (s *Service) endOtherAccess(ctx context.Context, tx store.Tx, u directory.UserID, keep string) error {
+	all, err := tx.UserSessions(ctx, u)
+	if err != nil {
+		return err
+	}
+	kept := ""
+	if keep != "" {
+		kept = HashToken(keep)
+	}
+	for _, sess := range all {
+		if sess.IDHash == kept {
+			continue
+		}
+		if err := tx.DeleteSession(ctx, sess.IDHash); err != nil {
+			return err
+		}
+	}
+	if s.EndSessions == nil {
+		return nil
+	}
+	return s.EndSessions(ctx, tx, u)
+}
+
+// VerifyPassword checks the current password of a signed-in user before a
+// change that needs it (replacing the one-time code authenticator, issue
+// 13 rule 3); a wrong one counts as on the password form.
+func (s *Service) VerifyPassword(ctx context.Context, u directory.User, current string, src Source) error {
+	if current == "" {
+		return directory.FieldErrors{{Field: "current_password", Code: directory.CodeRequired,
+			Message: "The current password is required."}}
+	}
+	hash, err := s.Store.PasswordHash(ctx, u.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if hash == "" {
+		hash = s.dummy
+	}
+	ok, _, err := s.Hasher.Verify(hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok || hash == s.dummy {
+		return s.wrongCurrentPassword(ctx, u, src)
+	}
+	return s.Store.ClearAccountPasswordFailures(ctx, u.ID)
 }
 
 // wrongCurrentPassword counts a wrong current password. At the limit an

@@ -87,7 +87,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, purpose, token, passw
 			return err
 		}
 		if purpose == store.LinkPasswordReset {
-			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			if err := s.endOtherAccess(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}

@@ -78,7 +78,11 @@ type Service struct {
 	// Every replica needs the same key; secrets stored before a key was set
 	// keep working and are sealed at their next enrolment.
 	SecretKey *[32]byte
-	dummy     string // hash verified for unknown users, so they cost the same work
+	// EndSessions, when set, runs in the transaction of a password change
+	// or reset and ends the user's application sessions and tokens (the
+	// OpenID Connect provider's EndUserSessions, issue 13 rule 3).
+	EndSessions func(ctx context.Context, tx store.Tx, u directory.UserID) error
+	dummy       string // hash verified for unknown users, so they cost the same work
 }
 
 // New returns a Service; it hashes a random password once so that a

@@ -350,16 +350,16 @@ func TestChangePasswordDisablesAfterRepeatedWrongCurrent(t *testing.T) {
 		u := f.user(t, "hank", goodPW, false)
 		token, _, _ := f.svc.SignIn(ctx, "hank", goodPW, src)
 		var fe directory.FieldErrors
-		err := f.svc.ChangePassword(ctx, u, "nope nope", "copper-lantern-77", "copper-lantern-77", src)
+		err := f.svc.ChangePassword(ctx, u, "", "nope nope", "copper-lantern-77", "copper-lantern-77", src)
 		if !errors.As(err, &fe) || !fe.Has("current_password", directory.CodeInvalid) {
 			t.Fatalf("first wrong current password: %v", err)
 		}
-		if err := f.svc.ChangePassword(ctx, u, goodPW, "copper-lantern-77", "copper-lantern-77", src); err != nil {
+		if err := f.svc.ChangePassword(ctx, u, "", goodPW, "copper-lantern-77", "copper-lantern-77", src); err != nil {
 			t.Fatalf("right current password: %v", err)
 		}
 		// The counter was cleared: one more wrong one does not disable.
-		f.svc.ChangePassword(ctx, u, "nope nope", "x", "x", src)
-		if err := f.svc.ChangePassword(ctx, u, "nope again", "x", "x", src); !errors.Is(err, auth.ErrAccountDisabled) {
+		f.svc.ChangePassword(ctx, u, "", "nope nope", "x", "x", src)
+		if err := f.svc.ChangePassword(ctx, u, "", "nope again", "x", "x", src); !errors.Is(err, auth.ErrAccountDisabled) {
 			t.Fatalf("second wrong current password in a row: %v", err)
 		}
 		got, _ := f.st.GetUser(ctx, directory.Scope{}, u.ID)

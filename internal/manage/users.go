@@ -209,7 +209,7 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 			return err
 		}
 		if old.Enabled && !updated.Enabled {
-			if err := s.endSessions(ctx, tx, id); err != nil {
+			if err := s.endAccess(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -247,7 +247,7 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 	// 13, rule 5); with If-Match the client asked for exactly that version.
 	for attempt := 0; ; attempt++ {
 		err = s.Store.InTx(ctx, change)
-		if ifVersion != 0 || !errors.Is(err, store.ErrStale) || attempt == 20 {
+		if ifVersion != 0 || !errors.Is(err, store.ErrStale) || attempt == 1000 {
 			return updated, err
 		}
 	}
@@ -369,6 +369,14 @@ func (s *Service) SetPassword(ctx context.Context, a Caller, username, password 
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return err
 		}
+		// A new password ends every session the old one opened (issue 13,
+		// rule 3); the platform token, issued by an administrator, stays.
+		if err := s.endSignIns(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserMailLinks(ctx, u.ID, store.LinkPasswordSetup, store.LinkPasswordReset); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "user.set_password", "user", string(u.ID), nil, nil)
 	})
 }
@@ -393,4 +401,23 @@ func checkIdentifiers(ctx context.Context, tx store.Tx, u directory.User) error 
 		return err
 	}
 	return directory.CheckIdentifiers(u.ID, u.Username, u.Email, nameIsMailOf, mailIsNameOf)
+}
+
+// endAccess ends, for good, what a user's access consists of: its sign-in
+// sessions, its platform token and its applications' sessions and tokens
+// (issue 13, rule 3). Re-enabling the user revives none of them.
+func (s *Service) endAccess(ctx context.Context, tx store.Tx, id directory.UserID) error {
+	if err := tx.DeletePlatformToken(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.endSignIns(ctx, tx, id)
+}
+
+// endSignIns ends a user's sign-in sessions and its applications'
+// sessions and tokens.
+func (s *Service) endSignIns(ctx context.Context, tx store.Tx, id directory.UserID) error {
+	if err := tx.DeleteUserSessions(ctx, id); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, tx, id)
 }

@@ -52,7 +52,7 @@ func (h *Handler) postAccountPassword(w http.ResponseWriter, r *http.Request, v 
 	if !ok {
 		return err
 	}
-	err = h.cfg.Auth.ChangePassword(r.Context(), u, r.PostFormValue("current_password"), r.PostFormValue("password"),
+	err = h.cfg.Auth.ChangePassword(r.Context(), u, sessionToken(r), r.PostFormValue("current_password"), r.PostFormValue("password"),
 		r.PostFormValue("confirm"), auth.Source{ActorID: u.ID, ActorName: u.Username, Address: source(r).Address})
 	switch {
 	case errors.Is(err, auth.ErrAccountDisabled):
@@ -79,6 +79,32 @@ func (h *Handler) postAccountOTP(w http.ResponseWriter, r *http.Request, v *view
 	u, ok, err := h.signedIn(w, r)
 	if !ok {
 		return err
+	}
+	// Replacing the authenticator asks for the password: a session left
+	// open must not be enough to take over the second factor.
+	has, err := h.cfg.Auth.HasOTP(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if has {
+		err := h.cfg.Auth.VerifyPassword(r.Context(), u, r.PostFormValue("current_password"),
+			auth.Source{ActorID: u.ID, ActorName: u.Username, Address: source(r).Address})
+		switch {
+		case errors.Is(err, auth.ErrAccountDisabled):
+			h.clearSession(w)
+			v.Error = v.T("account.disabled")
+			h.render(w, http.StatusForbidden, "message", v)
+			return nil
+		case errors.Is(err, auth.ErrAccountLocked):
+			h.clearSession(w)
+			v.Error = v.T("account.locked")
+			h.render(w, http.StatusForbidden, "message", v)
+			return nil
+		case v.fieldErrors(err):
+			return h.showAccount(w, r, v, u, http.StatusUnprocessableEntity)
+		case err != nil:
+			return err
+		}
 	}
 	enr, err := h.cfg.Auth.BeginEnrolment(r.Context(), u)
 	if err != nil {

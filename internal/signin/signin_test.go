@@ -11,6 +11,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/signin"
+	"opsiam/internal/store"
 )
 
 const pw = "velvet-harbour-42"
@@ -236,9 +237,46 @@ func TestAccountOTPReset(t *testing.T) {
 	c, _ := auth.CodeAt(secret, time.Now())
 	_, body = b.post("/account/otp/confirm", url.Values{"otp": {c}})
 	mustContain(t, body, "One-time codes are set up.", "Set up again with a new key")
+	// Replacing the authenticator asks for the password (issue 13, rule 3).
+	mustContain(t, body, `id="otp_current_password"`)
+	if code, body := b.post("/account/otp", url.Values{}); code != http.StatusUnprocessableEntity || secretRE.MatchString(body) {
+		t.Fatalf("replacing one-time codes without the password = %d", code)
+	}
+	if code, body := b.post("/account/otp", url.Values{"current_password": {"not it"}}); code != http.StatusUnprocessableEntity || secretRE.MatchString(body) {
+		t.Fatalf("replacing one-time codes with a wrong password = %d", code)
+	}
+	if _, body := b.post("/account/otp", url.Values{"current_password": {pw}}); !secretRE.MatchString(body) {
+		t.Fatalf("replacing one-time codes with the password:\n%s", body)
+	}
 	b.post("/logout", url.Values{})
 	_, body = b.signIn("ivy", pw)
 	mustContain(t, body, `name="otp"`)
+}
+
+// TestPasswordChangeEndsOtherSessions is rule 3 of issue 13 on the account
+// page: a new password ends the user's other sessions and its outstanding
+// password links; the session that made the change stays.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	s := newServer(t, nil)
+	u := s.user(t, "jun", pw, false)
+	laptop, phone := newBrowser(t, s.URL), newBrowser(t, s.URL)
+	laptop.signIn("jun", pw)
+	phone.signIn("jun", pw)
+	link, _, err := s.auth.IssueLink(context.Background(), store.LinkPasswordReset, u.ID, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := laptop.post("/account/password", url.Values{"current_password": {pw}, "password": {"copper-lantern-77"}, "confirm": {"copper-lantern-77"}})
+	mustContain(t, body, "Your password was changed.")
+	if code, _ := laptop.get("/api/whoami"); code != http.StatusOK {
+		t.Fatal("the session that changed the password ended")
+	}
+	if code, _ := phone.get("/api/whoami"); code != http.StatusUnauthorized {
+		t.Fatal("another session survived the password change")
+	}
+	if _, err := s.auth.CheckLink(context.Background(), store.LinkPasswordReset, link); err == nil {
+		t.Fatal("an outstanding reset link survived the password change")
+	}
 }
 
 func TestRedirectsStayLocal(t *testing.T) {
