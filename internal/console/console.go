@@ -272,8 +272,8 @@ func redirect(w http.ResponseWriter, r *http.Request, path string) error {
 // actor is the caller of the use cases: the signed-in user with its
 // effective roles and customer, and the client address (issue 13).
 func actor(r *http.Request, v *view) manage.Caller {
-	a := manage.Caller{ID: v.Me.User.ID, Username: v.Me.User.Username, Source: r.RemoteAddr, Roles: v.Me.Roles,
-		Customer: v.Me.User.CustomerID}
+	a := v.Me.caller()
+	a.Source = r.RemoteAddr
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		a.Source = host
 	}

@@ -8,23 +8,22 @@ import (
 )
 
 // principal is the signed-in user of a request with its effective roles,
-// computed once (R5). The rules are those of the REST API
-// (internal/httpapi/permissions.go):
-//   - user.read reads every user, group, role and customer; user.write
-//     changes them;
-//   - customer.admin reads the users of its own customer only, and may only
-//     enable, disable and send password resets there;
-//   - token.admin issues and revokes platform tokens; audit.read reads the
-//     audit log; billing.read sees the billing counts;
-//   - whoever may not read a thing gets 404; whoever may read it but not
-//     change it gets 403 (and sees no button for it).
+// computed once (R5). Who may do what is decided in package manage from
+// the caller (manage.Caller, issue 13), the same for the console and the
+// REST API; these methods only ask it, so that the pages show the buttons
+// the use cases will accept.
 type principal struct {
 	User  directory.User
 	Roles directory.RoleSet
 }
 
+// caller is the principal as the use cases see it.
+func (p *principal) caller() manage.Caller {
+	return manage.Caller{ID: p.User.ID, Username: p.User.Username, Roles: p.Roles, Customer: p.User.CustomerID}
+}
+
 // Can reports whether the caller's effective roles permit p.
-func (p *principal) Can(perm directory.Permission) bool { return p.Roles.Permits(perm) }
+func (p *principal) Can(perm directory.Permission) bool { return p.caller().Can(perm) }
 
 // CanRead reports user.read (directory pages other than users).
 func (p *principal) CanRead() bool { return p.Can(directory.PermUserRead) }
@@ -49,47 +48,18 @@ func (p *principal) CanUsers() bool { _, ok := p.usersScope(); return ok }
 func (p *principal) CanCustomerActions() bool { _, ok := p.actionScope(); return ok }
 
 // usersScope returns the users the caller may read.
-func (p *principal) usersScope() (directory.Scope, bool) {
-	switch {
-	case p.Can(directory.PermUserRead):
-		return directory.Scope{}, true
-	case p.Can(directory.PermCustomerAdmin) && p.User.CustomerID != "":
-		return directory.Scope{Customer: p.User.CustomerID}, true
-	}
-	return directory.Scope{}, false
-}
+func (p *principal) usersScope() (directory.Scope, bool) { return p.caller().ReadScope() }
 
 // actionScope returns the scope of enable, disable and password reset.
-func (p *principal) actionScope() (directory.Scope, bool) {
-	if p.Can(directory.PermUserWrite) {
-		return directory.Scope{}, true
-	}
-	if p.Can(directory.PermCustomerAdmin) && p.User.CustomerID != "" {
-		return directory.Scope{Customer: p.User.CustomerID}, true
-	}
-	return directory.Scope{}, false
-}
+func (p *principal) actionScope() (directory.Scope, bool) { return p.caller().ActScope() }
 
 // needRead allows reading groups, roles and customers (user.read); 404
 // otherwise.
-func (p *principal) needRead() error {
-	if p.CanRead() {
-		return nil
-	}
-	return errNotFound
-}
+func (p *principal) needRead() error { return p.caller().NeedRead() }
 
 // needWrite allows changing the directory (user.write): 403 for a reader,
 // 404 for anyone else.
-func (p *principal) needWrite() error {
-	switch {
-	case p.CanWrite():
-		return nil
-	case p.CanRead():
-		return errForbidden
-	}
-	return errNotFound
-}
+func (p *principal) needWrite() error { return p.caller().NeedWrite() }
 
 // readableUser loads user id if the caller may read it, else ErrNotFound.
 func (c *Console) readableUser(ctx context.Context, p *principal, id directory.UserID) (directory.User, error) {

@@ -193,15 +193,17 @@ func (a *API) wrap(rt route) http.Handler {
 // actor is the caller of the use cases: the authenticated user with its
 // effective roles and customer, and the client address (issue 13).
 func actor(r *http.Request) manage.Caller {
-	a := manage.Caller{Source: r.RemoteAddr}
+	var a manage.Caller
+	p := principal(r)
+	if p != nil {
+		a = p.caller()
+	}
+	a.Source = r.RemoteAddr
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		a.Source = host
 	}
-	if p := principal(r); p != nil {
-		a.ID, a.Username, a.Roles, a.Customer = p.User.ID, p.User.Username, p.Roles, p.User.CustomerID
-		if p.Service != "" {
-			a.ID, a.Username = directory.UserID("client:"+p.Service), p.Service
-		}
+	if p != nil && p.Service != "" {
+		a.ID, a.Username = directory.UserID("client:"+p.Service), p.Service
 	}
 	return a
 }

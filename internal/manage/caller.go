@@ -114,3 +114,63 @@ func (c Caller) actScope(given directory.Scope, customerAction bool) (directory.
 	}
 	return directory.Scope{}, c.may(directory.PermUserWrite)
 }
+
+// The read side of the policy, asked by every adapter (REST, console)
+// before it shows something, so that who may see what is decided here
+// once (issue 13). What may not be seen is store.ErrNotFound (404), what
+// may be seen but not done a Refusal (403).
+
+// Can reports whether the caller holds permission p.
+func (c Caller) Can(p directory.Permission) bool { return c.Holder().Can(p) }
+
+// ReadScope is the scope of the users the caller may read besides itself:
+// every user with user.read, its own customer's with customer.admin; ok is
+// false when it may read none.
+func (c Caller) ReadScope() (directory.Scope, bool) { return c.Holder().CustomerScope(false) }
+
+// ActScope is the scope in which the caller may enable, disable and reset
+// users: every user with user.write, its own customer's with
+// customer.admin.
+func (c Caller) ActScope() (directory.Scope, bool) { return c.Holder().CustomerScope(true) }
+
+// Need allows an action that needs p: 403 when the caller may at least see
+// the thing (canSee), 404 otherwise.
+func (c Caller) Need(p directory.Permission, canSee bool) error {
+	switch {
+	case c.Can(p):
+		return nil
+	case canSee:
+		return &directory.Refusal{Message: "This needs the permission " + string(p) + "."}
+	}
+	return store.ErrNotFound
+}
+
+// NeedRead allows reading groups, roles, customers and relations
+// (user.read); 404 otherwise.
+func (c Caller) NeedRead() error { return c.Need(directory.PermUserRead, false) }
+
+// NeedWrite allows changing the directory (user.write): 403 for a reader,
+// 404 for anyone else.
+func (c Caller) NeedWrite() error {
+	return c.Need(directory.PermUserWrite, c.Can(directory.PermUserRead))
+}
+
+// SelfScope is the scope of a caller's reads of itself when it may read no
+// other user: it reaches no user but the one read by id.
+var SelfScope = directory.Scope{Customer: "\x00self"}
+
+// ReadUser loads user id if the caller may read it (itself always), with
+// the scope its further reads of that user's relations use.
+func (s *Service) ReadUser(ctx context.Context, c Caller, id directory.UserID) (directory.User, directory.Scope, error) {
+	if scope, ok := c.ReadScope(); ok {
+		u, err := s.Store.GetUser(ctx, scope, id)
+		if err == nil || id != c.ID {
+			return u, scope, err
+		}
+	}
+	if id == c.ID && id != "" {
+		u, err := s.Store.GetUser(ctx, directory.Scope{}, id)
+		return u, SelfScope, err
+	}
+	return directory.User{}, directory.Scope{}, store.ErrNotFound
+}

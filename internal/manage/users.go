@@ -162,6 +162,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Caller, scope directory.Scop
 // tombstones a mail change meets (D2, D3).
 func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
 	scope, err := a.actScope(scope, p.OnlyEnabled())
+	if errors.Is(err, store.ErrNotFound) && id == a.ID && id != "" {
+		err = &directory.Refusal{Message: "Your own record is changed by an administrator; your account page changes your password, one-time codes and time zone."}
+	}
 	if err != nil {
 		return directory.User{}, err
 	}
