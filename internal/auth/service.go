@@ -109,7 +109,17 @@ type Source struct {
 	Address   string
 }
 
+//
+// The actor is always set (issue 13): what a user's own browser does
+// (signing in and out, failing to) is recorded with that user as the
+// actor unless src names another.
 func (s *Service) audit(ctx context.Context, tx store.Tx, src Source, action string, target directory.UserID, after any) error {
+	if src.ActorID == "" && target != "" {
+		src.ActorID = target
+		if u, err := tx.GetUser(ctx, directory.Scope{}, target); err == nil {
+			src.ActorName = u.Username
+		}
+	}
 	rec := store.AuditRecord{At: s.Now(), ActorID: string(src.ActorID), ActorName: src.ActorName, Action: action,
 		TargetType: "user", TargetID: string(target), Source: src.Address}
 	if after != nil {

@@ -217,6 +217,11 @@ func TestSessionLimits(t *testing.T) {
 		if _, err := f.svc.Session(ctx, token); !errors.Is(err, auth.ErrNoSession) {
 			t.Fatalf("after sign-out: %v", err)
 		}
+		// The sign-out's audit record names the user as its actor (issue 13).
+		out, err := f.st.ListAudit(ctx, store.AuditQuery{Action: "auth.sign_out"})
+		if err != nil || len(out.Items) == 0 || out.Items[0].ActorID != string(u.ID) || out.Items[0].ActorName != "dave" {
+			t.Fatalf("sign-out audit: %+v %v", out.Items, err)
+		}
 	})
 }
 

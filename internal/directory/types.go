@@ -20,30 +20,31 @@ const (
 )
 
 // User is a person who signs in to the platform (U1). Password and OTP
-// secrets are not part of it: they live with the auth package.
+// secrets are not part of it: they live with the auth package. The JSON
+// names are the API's (SPEC §7), so that audit records show them too.
 type User struct {
-	ID            UserID
-	Username      string // U2: unique ignoring case, never changed
-	Email         string // U3: unique ignoring case among existing users
-	FirstName     string
-	LastName      string
-	Enabled       bool
-	EmailVerified bool
-	OTPRequired   bool
-	Company       string
-	Department    string
-	Address       string
-	Phone1        string
-	Phone2        string
-	Note          string
-	CustomerID    CustomerID // empty: not attached to a customer
-	Timezone      string     // IANA zone name
-	Locked        bool       // derived from the lockout state when read
-	ITSMSignedIn  bool       // T1: has signed in to the ITSM app at least once
-	LastLoginAt   time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Version       int64 // bumped by every update; the API's ETag
+	ID            UserID     `json:"id"`
+	Username      string     `json:"username"` // U2: unique ignoring case, never changed
+	Email         string     `json:"email"`    // U3: unique ignoring case among existing users
+	FirstName     string     `json:"first_name"`
+	LastName      string     `json:"last_name"`
+	Enabled       bool       `json:"enabled"`
+	EmailVerified bool       `json:"email_verified"`
+	OTPRequired   bool       `json:"otp_required"`
+	Company       string     `json:"company"`
+	Department    string     `json:"department"`
+	Address       string     `json:"address"`
+	Phone1        string     `json:"phone1"`
+	Phone2        string     `json:"phone2"`
+	Note          string     `json:"note"`
+	CustomerID    CustomerID `json:"customer_id"`    // empty: not attached to a customer
+	Timezone      string     `json:"timezone"`       // IANA zone name
+	Locked        bool       `json:"locked"`         // derived from the lockout state when read
+	ITSMSignedIn  bool       `json:"itsm_signed_in"` // T1: has signed in to the ITSM app at least once
+	LastLoginAt   time.Time  `json:"last_login_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	Version       int64      `json:"version"` // bumped by every update; the API's ETag
 }
 
 // IsReserved reports whether u is the reserved admin user (U10).
@@ -51,13 +52,13 @@ func (u User) IsReserved() bool { return Key(u.Username) == AdminUsername }
 
 // Group is a set of users that can hold roles and relate to other groups (G1).
 type Group struct {
-	ID          GroupID
-	Name        string
-	Email       string
-	Description string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
+	ID          GroupID   `json:"id"`
+	Name        string    `json:"name"`
+	Email       string    `json:"email"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int64     `json:"version"`
 }
 
 // IsReserved reports whether g is the reserved group global (G4).
@@ -83,13 +84,13 @@ func (t RoleType) Predefined() bool { return t == RolePrimitive || t == RolePreI
 
 // Role is a named permission or bundle of roles (R1–R3).
 type Role struct {
-	ID          RoleID
-	Name        string
-	Type        RoleType
-	Description string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
+	ID          RoleID    `json:"id"`
+	Name        string    `json:"name"`
+	Type        RoleType  `json:"type"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int64     `json:"version"`
 }
 
 // CustomerState is the validity of a customer (C1).
@@ -110,19 +111,19 @@ func (s CustomerState) Valid() bool {
 // Customer is a company served by the platform (C1). Customers are never
 // deleted, only made invalid.
 type Customer struct {
-	ID        CustomerID
-	Code      string // the CustomerID of the ITSM app: unique, never changed
-	Name      string
-	Street    string
-	Zip       string
-	City      string
-	Country   string
-	URL       string
-	Comment   string
-	State     CustomerState
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Version   int64
+	ID        CustomerID    `json:"id"`
+	Code      string        `json:"code"` // the CustomerID of the ITSM app: unique, never changed
+	Name      string        `json:"name"`
+	Street    string        `json:"street"`
+	Zip       string        `json:"zip"`
+	City      string        `json:"city"`
+	Country   string        `json:"country"`
+	URL       string        `json:"url"`
+	Comment   string        `json:"comment"`
+	State     CustomerState `json:"state"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // RelationType is the kind of a group relation (G5), seen from the origin group.
