@@ -109,7 +109,6 @@ type Source struct {
 	Address   string
 }
 
-//
 // The actor is always set (issue 13): what a user's own browser does
 // (signing in and out, failing to) is recorded with that user as the
 // actor unless src names another.
