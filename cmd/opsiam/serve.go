@@ -19,6 +19,7 @@ import (
 	"opsiam/internal/oidc"
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/webhook"
+	"opsiam/internal/webguard"
 )
 
 // serve runs the HTTP server and the outbox worker until ctx is cancelled
@@ -140,7 +141,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	mux.Handle("GET /metrics", reg)
 
 	srv := &http.Server{
-		Handler:           reg.Middleware(platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log)),
+		Handler:           reg.Middleware(webguard.Handler(platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

@@ -12,6 +12,7 @@ import (
 	"opsiam/internal/provision"
 	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/webhook"
+	"opsiam/internal/webguard"
 )
 
 // Prefix is the path under which the API lives (SPEC §7).
@@ -154,11 +155,15 @@ func (a *API) routes() []route {
 func (a *API) Mount(mux *http.ServeMux) {
 	a.crossOrigin = http.NewCrossOriginProtection()
 	for _, rt := range a.routes() {
-		mux.Handle(rt.method+" "+rt.path, a.wrap(rt))
+		h := a.wrap(rt)
+		if !rt.public { // the OpenAPI document reads no input
+			h = webguard.Handler(h)
+		}
+		mux.Handle(rt.method+" "+rt.path, h)
 	}
-	mux.Handle(Prefix+"/", a.wrap(route{h: func(http.ResponseWriter, *http.Request) error {
+	mux.Handle(Prefix+"/", webguard.Handler(a.wrap(route{h: func(http.ResponseWriter, *http.Request) error {
 		return &httpError{Status: http.StatusNotFound, Title: "not found", Detail: "No such endpoint."}
-	}, public: true}))
+	}, public: true})))
 }
 
 // wrap authenticates (unless public), runs the handler and answers its

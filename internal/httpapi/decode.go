@@ -41,6 +41,9 @@ func decodeBytes(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return badRequest("The request body is not valid UTF-8.")
 	}
+	if field, ok := nulField(body); ok {
+		return invalid(field, directory.CodeInvalid, "%s contains a NUL character, which no text may hold.", field)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -152,4 +155,80 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 func writeVersioned(w http.ResponseWriter, status int, version int64, v any) error {
 	w.Header().Set("ETag", etag(version))
 	return writeJSON(w, status, v)
+}
+
+// nulField returns the field (a dotted path of keys) of the first JSON
+// string that holds a NUL character (\u0000), which no text field accepts
+// and PostgreSQL cannot store (issue 14). Lists of ids ("ids", "*_ids")
+// are left to the use cases, which report a bad id per item as not found.
+func nulField(body []byte) (string, bool) {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return "", false
+	}
+	type frame struct {
+		obj     bool
+		key     string
+		wantKey bool
+	}
+	var stack []*frame
+	path := func(last string) string {
+		var keys []string
+		for _, f := range stack {
+			if f.obj && f.key != "" {
+				keys = append(keys, f.key)
+			}
+		}
+		if last != "" {
+			keys = append(keys, last)
+		}
+		return strings.Join(keys, ".")
+	}
+	idList := func() bool {
+		for _, f := range stack {
+			if f.obj && (f.key == "ids" || strings.HasSuffix(f.key, "_ids")) {
+				return true
+			}
+		}
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				stack = append(stack, &frame{obj: t == '{', wantKey: t == '{'})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].obj {
+				stack[len(stack)-1].wantKey = true
+			}
+		case string:
+			if top != nil && top.obj && top.wantKey {
+				if strings.ContainsRune(t, 0) {
+					return path(strings.ReplaceAll(t, "\x00", "")), true
+				}
+				top.key, top.wantKey = t, false
+				continue
+			}
+			if strings.ContainsRune(t, 0) && !idList() {
+				return path(""), true
+			}
+			if top != nil && top.obj {
+				top.wantKey = true
+			}
+		default:
+			if top != nil && top.obj {
+				top.wantKey = true
+			}
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"opsiam/internal/directory"
@@ -52,6 +53,10 @@ func (in Input) Validate() error {
 	}
 	if utf8.RuneCountInString(in.Description) > 255 {
 		fe = append(fe, directory.FieldError{Field: "description", Code: directory.CodeTooLong, Message: "description: at most 255 characters"})
+	} else if !utf8.ValidString(in.Description) || strings.IndexFunc(in.Description, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
+		// The text rule of every other text field (SPEC §8): printable characters only.
+		fe = append(fe, directory.FieldError{Field: "description", Code: directory.CodeInvalid,
+			Message: "description: only printable characters, no control characters"})
 	}
 	if len(in.EventTypes) == 0 {
 		fe = append(fe, directory.FieldError{Field: "event_types", Code: directory.CodeRequired,

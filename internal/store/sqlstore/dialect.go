@@ -47,6 +47,9 @@ func (d Dialect) translate(err error) error {
 	case Postgres:
 		kind, column = postgresViolation(err)
 	}
+	if badText(err) {
+		return errors.Join(store.ErrNotFound, err)
+	}
 	switch kind {
 	case uniqueViolation:
 		return &store.ConflictError{Field: fieldOfColumn(column)}

@@ -41,3 +41,12 @@ func postgresViolation(err error) (violation, string) {
 	}
 	return noViolation, ""
 }
+
+// badText reports a value PostgreSQL cannot store as text: a NUL byte or
+// invalid UTF-8 (SQLSTATE 22021, 22P05). The edge refuses such values;
+// what still arrives is an id or a search term, which names nothing, so it
+// reads as "not found" (issue 14), never as a server error.
+func badText(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05")
+}

@@ -191,7 +191,7 @@ func newID(now time.Time) string {
 
 // notFound turns sql.ErrNoRows into store.ErrNotFound.
 func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || badText(err) {
 		return store.ErrNotFound
 	}
 	return err
