@@ -239,6 +239,9 @@ var errForbidden = errors.New("console: forbidden")
 // seen, 403, 409 for a stale version, and a logged 500 for anything else.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	status, key := classify(err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	if status >= 500 {
 		c.cfg.Log.ErrorContext(r.Context(), "console page failed", "path", r.URL.Path, "method", r.Method, "err", err)
 	}

@@ -139,6 +139,8 @@ func classify(err error) (int, string) {
 	var fe directory.FieldErrors
 	var ref *directory.Refusal
 	switch {
+	case store.Unavailable(err):
+		return http.StatusServiceUnavailable, "err.unavailable"
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "err.notfound"
 	case errors.Is(err, errForbidden), errors.As(err, &ref):

@@ -76,6 +76,9 @@ func invalid(field, code, format string, args ...any) error {
 	return directory.FieldErrors{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}
 }
 
+// RetryAfter is the Retry-After of a 503 (seconds).
+const RetryAfter = "5"
+
 // problemFor classifies err (STYLE P4). Unknown errors become a bare 500.
 func problemFor(err error) Problem {
 	var he *httpError
@@ -84,6 +87,9 @@ func problemFor(err error) Problem {
 	var tc directory.TombstoneConflict
 	var ref *directory.Refusal
 	switch {
+	case store.Unavailable(err):
+		return Problem{Title: "database unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "The database is unavailable or did not answer in time; nothing was changed by this request. Retry shortly."}
 	case errors.As(err, &ref):
 		return Problem{Title: "forbidden", Status: http.StatusForbidden, Detail: ref.Message}
 	case errors.As(err, &tc):
@@ -132,6 +138,9 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, reqID string,
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="opsiam"`)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -23,6 +23,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/i18n"
 	"opsiam/internal/mail"
+	"opsiam/internal/store"
 )
 
 //go:embed templates/*.html
@@ -167,6 +168,12 @@ func (h *Handler) page(fn handlerFunc) http.Handler {
 		}
 		if err := fn(w, r, v); err != nil {
 			h.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+			if store.Unavailable(err) {
+				w.Header().Set("Retry-After", "5")
+				v.Error = v.T("unavailable")
+				h.render(w, http.StatusServiceUnavailable, "message", v)
+				return
+			}
 			v.Error = v.T("error")
 			h.render(w, http.StatusInternalServerError, "message", v)
 		}

@@ -50,6 +50,9 @@ func (d Dialect) translate(err error) error {
 	if badText(err) {
 		return errors.Join(store.ErrNotFound, err)
 	}
+	if u := unavailable(err); u != err {
+		return u
+	}
 	switch kind {
 	case uniqueViolation:
 		return &store.ConflictError{Field: fieldOfColumn(column)}

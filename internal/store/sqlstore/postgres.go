@@ -50,3 +50,20 @@ func badText(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05")
 }
+
+// pgUnavailable reports the SQLSTATEs of a database that cannot serve now:
+// connection exceptions (class 08), shutdown and start-up (57P01–57P03),
+// too many connections (53300), disk full (53100), a read-only server
+// (25006) and a statement cancelled by its timeout (57014).
+func pgUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", "57P02", "57P03", "53300", "53100", "25006", "57014":
+			return true
+		}
+		return strings.HasPrefix(pe.Code, "08")
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}

@@ -58,3 +58,18 @@ func sqliteViolation(err error) (violation, string) {
 	}
 	return noViolation, ""
 }
+
+// sqliteUnavailable reports the result codes of a database file that
+// cannot serve now: disk full, read-only, I/O error, cannot open, busy past
+// the busy timeout.
+func sqliteUnavailable(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}

@@ -74,13 +74,24 @@ func (db *DB) Close() error {
 
 // Ready reports an error unless the database answers and every embedded
 // migration has been applied.
+// A database that answers reads but refuses writes (read-only, disk
+// full) is not ready either: a write that changes nothing is tried in a
+// transaction that is rolled back (issue 14).
 func (db *DB) Ready(ctx context.Context) error {
 	n, err := db.Pending(ctx)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if n > 0 {
 		return fmt.Errorf("%d migrations pending", n)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE role_revision SET revision = revision WHERE id = 1`); err != nil {
+		return fmt.Errorf("the database refuses writes: %w", unavailable(err))
 	}
 	return nil
 }
@@ -118,7 +129,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) error {
 	}
 	tx, err := q.begin.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	txq := &queries{rd: tx, wr: tx, d: q.d, now: q.now}
 	var ts *txStmts
@@ -128,7 +139,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) error {
 	}
 	if err := fn(txq); err != nil {
 		_ = tx.Rollback()
-		return err
+		return unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return q.d.translate(err)
@@ -193,6 +204,15 @@ func newID(now time.Time) string {
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) || badText(err) {
 		return store.ErrNotFound
+	}
+	return unavailable(err)
+}
+
+// unavailable marks err with store.ErrUnavailable when the driver says the
+// database cannot serve now (issue 14).
+func unavailable(err error) error {
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && (pgUnavailable(err) || sqliteUnavailable(err)) {
+		return errors.Join(store.ErrUnavailable, err)
 	}
 	return err
 }
