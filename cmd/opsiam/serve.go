@@ -140,9 +140,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := &metrics.Registry{Start: time.Now(), Gauges: []metrics.Gauge{outboxGauge(prov.outbox)}}
 	mux.Handle("GET /metrics", reg)
 
+	inflight := &inFlight{}
 	srv := &http.Server{
-		Handler:           reg.Middleware(webguard.Handler(platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log))),
+		Handler: reg.Middleware(inflight.track(withDeadline(e.cfg.Server.RequestTimeout,
+			webguard.Handler(platformLogout(loopbackOnly(mux), idp, sign.Pages, e.log))))),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       e.cfg.Server.ReadTimeout,
 		IdleTimeout:       120 * time.Second,
 	}
 	e.log.Info("opsiam listening", "addr", ln.Addr().String(), "issuer", issuer, "database", string(e.db.Dialect()))
@@ -155,11 +158,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	case <-ctx.Done():
 	}
-	e.log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	e.log.Info("shutting down", "drain", e.cfg.Server.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), e.cfg.Server.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The drain ran out: cut what is left, say what it was, and end
+		// normally — a shutdown that had to cut is still a shutdown.
+		for _, r := range inflight.list() {
+			e.log.Warn("shutdown cut a request in flight", "method", r.method, "path", r.path, "running", time.Since(r.start).Round(time.Millisecond).String())
+		}
+		_ = srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -39,6 +39,7 @@ type Config struct {
 	Provision     Provision // outbox worker and GitLab target (P1, P2)
 	SMTP          SMTPConfig
 	Auth          AuthConfig
+	Server        ServerConfig
 
 	// OpenID Connect provider (S1).
 	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir
@@ -144,6 +145,7 @@ func defineFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) []erro
 	fs.BoolVar(&c.InsecureIssuer, "insecure-issuer", c.InsecureIssuer, "allow an http:// issuer on a host other than localhost; development only (OPSIAM_INSECURE_ISSUER)")
 	envErrs := c.Provision.flags(getenv, fs)
 	authFlags(fs, c, getenv, &envErrs)
+	serverFlags(fs, c, getenv, &envErrs)
 	return envErrs
 }
 
@@ -170,6 +172,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Provision.validate()...)
 	errs = append(errs, c.validateAuth()...)
+	errs = append(errs, c.validateServer()...)
 	return errors.Join(errs...)
 }
 
