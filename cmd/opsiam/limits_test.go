@@ -155,3 +155,15 @@ func TestShutdownCutsAndExitsZero(t *testing.T) {
 		t.Fatalf("the cut request was not logged:\n%s", errOut.String())
 	}
 }
+
+// TestOpenErrorsNameThePath is issue 14, item 7: a database file that
+// cannot be opened is reported with its path and the cause.
+func TestOpenErrorsNameThePath(t *testing.T) {
+	missing := t.TempDir() + "/no/such/dir/opsiam.db"
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database", missing}, func(string) string { return "" },
+		strings.NewReader(""), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("serve with a missing directory: %v", err)
+	}
+}

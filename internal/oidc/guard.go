@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // Bounds of an authorization request, checked before anything is stored
@@ -204,3 +206,47 @@ func (c *challengeWriter) WriteHeader(status int) {
 	}
 	c.ResponseWriter.WriteHeader(status)
 }
+
+// MaxTokenParam bounds one parameter of a token, introspection or
+// revocation request; every token, code and secret of opsiam is far
+// shorter.
+const MaxTokenParam = 4 << 10
+
+// guardToken refuses, before the library sees it, a token request that is
+// too large, holds an overlong parameter or names a grant type opsiam does
+// not offer, without repeating what the client sent (issue 14): the
+// library would echo a 2 MiB grant_type back in error_description.
+func guardToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			tokenRefusal(w, "invalid_request", "the request is malformed or larger than 64 KiB")
+			return
+		}
+		for name, vs := range r.Form {
+			for _, v := range vs {
+				if len(v) > MaxTokenParam || len(name) > 64 {
+					tokenRefusal(w, "invalid_request", fmt.Sprintf("parameter %q is longer than %d bytes", truncate(name, 64), MaxTokenParam))
+					return
+				}
+			}
+		}
+		if r.URL.Path == "/oauth/token" || strings.HasSuffix(r.URL.Path, "/oauth/token") {
+			if g := r.Form.Get("grant_type"); g != "" && !slices.Contains(supportedGrantTypes, oidcGrant(g)) {
+				tokenRefusal(w, "unsupported_grant_type", "the grant types offered are authorization_code, refresh_token and client_credentials")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tokenRefusal(w http.ResponseWriter, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// oidcGrant converts a form value for comparison with supportedGrantTypes.
+func oidcGrant(g string) oidc.GrantType { return oidc.GrantType(g) }

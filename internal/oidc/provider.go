@@ -194,11 +194,12 @@ func (p *Provider) Run(ctx context.Context) {
 func (p *Provider) Mount(mux *http.ServeMux) {
 	h := http.StripPrefix(p.prefix, withMemo(p.op))
 	mux.Handle(p.prefix+"/authorize", p.guardAuthorize(h))
-	for _, path := range []string{"/authorize/callback", "/revoke", "/keys"} {
+	for _, path := range []string{"/authorize/callback", "/keys"} {
 		mux.Handle(p.prefix+path, h)
 	}
-	mux.Handle(p.prefix+"/oauth/token", noStore(fixTokenScope(h)))
-	mux.Handle(p.prefix+"/oauth/introspect", noStore(h))
+	mux.Handle(p.prefix+"/revoke", guardToken(h))
+	mux.Handle(p.prefix+"/oauth/token", noStore(guardToken(fixTokenScope(h))))
+	mux.Handle(p.prefix+"/oauth/introspect", noStore(guardToken(h)))
 	mux.Handle(p.prefix+"/userinfo", bearerChallenge(h))
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)
 	mux.Handle("GET "+p.prefix+"/.well-known/openid-configuration", issuer.HandlerFunc(p.discovery))

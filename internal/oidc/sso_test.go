@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -522,4 +523,33 @@ func with(q url.Values, k, v string) url.Values {
 	}
 	out.Set(k, v)
 	return out
+}
+
+// TestTokenErrorsDoNotEcho is issue 14, item 7: a 2 MiB grant_type is
+// refused without being repeated, as is any overlong parameter.
+func TestTokenErrorsDoNotEcho(t *testing.T) {
+	e := newEnv(t)
+	_, secret := e.client("app", false)
+	for name, form := range map[string]url.Values{
+		"huge grant_type":  {"grant_type": {strings.Repeat("g", 2<<20)}},
+		"long grant_type":  {"grant_type": {strings.Repeat("g", 3000)}},
+		"long code":        {"grant_type": {"authorization_code"}, "code": {strings.Repeat("c", 5000)}},
+		"unknown grant":    {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}},
+		"jwt bearer grant": {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"x.y.z"}},
+		"password grant":   {"grant_type": {"password"}, "username": {"admin"}, "password": {"x"}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/token", strings.NewReader(form.Encode()))
+		req.SetBasicAuth("app", secret)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || body.Len() > 512 {
+			t.Errorf("%s: %d with %d bytes: %.200s", name, resp.StatusCode, body.Len(), body.String())
+		}
+	}
 }

@@ -3,7 +3,11 @@ package sqlstore
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -72,4 +76,28 @@ func sqliteUnavailable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// sqliteOpenError says which file could not be opened and why, so that
+// an operator can act (issue 14): SQLite itself says only "unable to open
+// database file (14)".
+func sqliteOpenError(path string, err error) error {
+	dir := filepath.Dir(path)
+	cause := "check that it exists and that this user may write it"
+	switch st, serr := os.Stat(dir); {
+	case errors.Is(serr, fs.ErrNotExist):
+		cause = "the directory " + dir + " does not exist"
+	case serr != nil:
+		cause = serr.Error()
+	case !st.IsDir():
+		cause = dir + " is not a directory"
+	default:
+		if f, werr := os.CreateTemp(dir, ".opsiam-write-test-*"); werr != nil {
+			cause = "the directory " + dir + " is not writable: " + werr.Error()
+		} else {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	return fmt.Errorf("open SQLite database %s: %s (%w)", path, cause, err)
 }

@@ -50,6 +50,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if err := db.write.PingContext(ctx); err != nil {
 		db.Close()
+		if db.dialect != Postgres {
+			return nil, sqliteOpenError(dsn, err)
+		}
 		return nil, fmt.Errorf("open %s: %w", db.dialect, err)
 	}
 	db.queries = &queries{rd: db.read, wr: db.write, d: db.dialect, now: db.now, begin: db.write}
