@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,9 +38,10 @@ func TestDatabaseOutage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-			t.Fatalf("during the outage: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+			t.Fatalf("during the outage: %d, Retry-After %q: %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
 	}
 	if code, p := do(t, "GET", base+"/api/v1/users", admin, ""); code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(p["detail"]), "database") {

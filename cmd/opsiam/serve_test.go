@@ -47,6 +47,9 @@ func startServer(t *testing.T, env map[string]string, args ...string) (string, *
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), &out, &errOut)
 	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", errOut.String())
+		}
 		cancel()
 		select {
 		case err := <-done:

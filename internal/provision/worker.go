@@ -37,6 +37,10 @@ type Config struct {
 	// Retention: finished events older than this are deleted, checked
 	// hourly; default 7 days.
 	Retention time.Duration
+	// RoundWait is how long a round waits for its deliveries before it
+	// goes on; deliveries still running (a slow endpoint) finish and record
+	// themselves in the background. Default 2s.
+	RoundWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -51,6 +55,7 @@ func (c Config) withDefaults() Config {
 	def(&c.BackoffBase, time.Second)
 	def(&c.BackoffMax, time.Hour)
 	def(&c.Retention, 7*24*time.Hour)
+	def(&c.RoundWait, 2*time.Second)
 	if c.Timeout > c.Lease {
 		c.Timeout = c.Lease
 	}
@@ -92,6 +97,26 @@ type Worker struct {
 	cfg       Config
 	nudge     chan struct{}
 	lastPurge time.Time
+
+	inflight sync.WaitGroup // deliveries running, also past their round
+	mu       sync.Mutex
+	slots    map[string]chan struct{} // per target: Concurrency deliveries at once
+}
+
+// slot is target's semaphore: each target has its own Concurrency, so a
+// slow or dead endpoint delays only its own deliveries (issue 14).
+func (w *Worker) slot(target string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slots == nil {
+		w.slots = map[string]chan struct{}{}
+	}
+	s, ok := w.slots[target]
+	if !ok {
+		s = make(chan struct{}, w.cfg.Concurrency)
+		w.slots[target] = s
+	}
+	return s
 }
 
 // NewWorker builds a worker over s for the given fixed targets.
@@ -123,6 +148,7 @@ func (w *Worker) Nudge() {
 func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	defer w.inflight.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,11 +235,7 @@ func (w *Worker) Round(ctx context.Context) (busy bool, err error) {
 	if len(claimed) < w.cfg.Batch/2 {
 		chain = w.cfg.Chain
 	}
-	settles := w.deliverAll(ctx, claimed, byName, chain)
-	// Record outcomes even when ctx was cancelled meanwhile (drain).
-	if _, err := w.Store.SettleDeliveries(context.WithoutCancel(ctx), settles); err != nil {
-		return false, fmt.Errorf("settle: %w", err)
-	}
+	w.deliverAll(ctx, claimed, byName, chain)
 	return true, nil // something was claimed: more may be due behind it
 }
 
@@ -231,32 +253,55 @@ func (w *Worker) targets(ctx context.Context) ([]Target, error) {
 	return out, nil
 }
 
-// deliverAll delivers claimed deliveries, Concurrency at a time. Claimed
-// deliveries belong to different (aggregate, target) pairs, so they may go
-// in parallel without breaking order. After a success, the worker settles
-// it and claims the next event of the same aggregate and target (ClaimNext),
-// up to chain in a row, so a long queue of one group does not wait a round
-// per event. It returns the outcomes still to record.
-func (w *Worker) deliverAll(ctx context.Context, claimed []store.Delivery, byName map[string]Target, chain int) []store.Settle {
-	settles := make([]store.Settle, len(claimed))
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for i, d := range claimed {
-		sem <- struct{}{}
-		wg.Add(1)
+// deliverAll delivers claimed deliveries, each target Concurrency at a
+// time, and waits for them at most RoundWait. Claimed deliveries belong to
+// different (aggregate, target) pairs, so they may go in parallel without
+// breaking order; the next event of a queue becomes claimable only once its
+// head is settled. After a success, the worker settles it and claims the
+// next event of the same aggregate and target (ClaimNext), up to chain in
+// a row. Each delivery records its own outcome when it ends, so one that is
+// still waiting for a slow endpoint holds up neither the round nor any
+// other target.
+func (w *Worker) deliverAll(ctx context.Context, claimed []store.Delivery, byName map[string]Target, chain int) {
+	done := make(chan struct{}, len(claimed))
+	for _, d := range claimed {
+		w.inflight.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			settles[i] = w.chain(ctx, d, byName, chain)
+			defer func() { done <- struct{}{}; w.inflight.Done() }()
+			w.deliverAndSettle(ctx, d, byName, chain)
 		}()
 	}
-	wg.Wait()
-	out := settles[:0]
-	for _, s := range settles {
-		if s.Delivery.Target != "" {
-			out = append(out, s)
+	timer := time.NewTimer(w.cfg.RoundWait)
+	defer timer.Stop()
+	for range claimed {
+		select {
+		case <-done:
+		case <-timer.C:
+			return
 		}
 	}
-	return out
+}
+
+// deliverAndSettle waits for a slot of d's target, delivers d (and its
+// chain) and records the last outcome.
+func (w *Worker) deliverAndSettle(ctx context.Context, d store.Delivery, byName map[string]Target, chain int) {
+	bg := context.WithoutCancel(ctx)
+	slot := w.slot(d.Target)
+	var s store.Settle
+	select {
+	case slot <- struct{}{}:
+		s = w.chain(ctx, d, byName, chain)
+		<-slot
+	case <-ctx.Done():
+		now := w.Now()
+		s = store.Settle{Delivery: d, Err: "the worker stopped before the delivery began", Now: now, RetryAt: now}
+	}
+	if s.Delivery.Target == "" {
+		return
+	}
+	if _, err := w.Store.SettleDeliveries(bg, []store.Settle{s}); err != nil {
+		w.Log.Error("outbox settle failed", "target", s.Delivery.Target, "event", s.Delivery.Event.ID, "err", err)
+	}
 }
 
 // chain delivers d and then, while deliveries succeed, the following

@@ -65,5 +65,5 @@ func pgUnavailable(err error) bool {
 		return strings.HasPrefix(pe.Code, "08")
 	}
 	var ce *pgconn.ConnectError
-	return errors.As(err, &ce)
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"time"
 
 	"opsiam/internal/store"
@@ -212,9 +214,11 @@ func notFound(err error) error {
 }
 
 // unavailable marks err with store.ErrUnavailable when the driver says the
-// database cannot serve now (issue 14).
+// database cannot serve now (issue 14); a connection that ends in the
+// middle of an answer (EOF) is one that the database dropped.
 func unavailable(err error) error {
-	if err != nil && !errors.Is(err, store.ErrUnavailable) && (pgUnavailable(err) || sqliteUnavailable(err)) {
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && (pgUnavailable(err) || sqliteUnavailable(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)) {
 		return errors.Join(store.ErrUnavailable, err)
 	}
 	return err
