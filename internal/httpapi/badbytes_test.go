@@ -73,6 +73,12 @@ func TestBadBytesNeverAnswer500(t *testing.T) {
 		if items := r.items(); items[0]["status"] != float64(404) || items[1]["ok"] != true {
 			t.Errorf("bulk with a NUL id: %s", r.raw)
 		}
+		// The webhook description follows the text rule of every other field.
+		r = e.do(req{method: "POST", path: "/webhooks", token: e.admin,
+			body: `{"url":"https://hooks.example/x","event_types":["*"],"enabled":true,"description":"a\u0007bell"}`})
+		if r.status != http.StatusUnprocessableEntity || len(r.fieldErrors()) == 0 || !strings.HasPrefix(r.fieldErrors()[0], "description/") {
+			t.Errorf("control character in a webhook description: %d %s", r.status, r.raw)
+		}
 		t.Logf("%d requests with bad bytes", n)
 	})
 }
