@@ -36,7 +36,7 @@ func open(ctx context.Context, name string, args []string, getenv func(string) s
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
-	db, err := sqlstore.Open(ctx, cfg.DSN())
+	db, err := sqlstore.Open(ctx, cfg.DSN(), sqlstore.WithSQLiteSynchronous(cfg.SQLiteSynchronous))
 	if err != nil {
 		return nil, err
 	}

@@ -22,13 +22,13 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, cu
 		return err
 	}
 	if hash == "" {
-		hash = s.dummy
+		hash = s.dummy()
 	}
 	ok, _, err := s.Hasher.Verify(hash, current)
 	if err != nil {
 		return err
 	}
-	if !ok || hash == s.dummy {
+	if !ok || hash == s.dummy() {
 		return s.wrongCurrentPassword(ctx, u, src)
 	}
 	if err := checkNewPassword(u, password, confirm); err != nil {
@@ -93,13 +93,13 @@ func (s *Service) VerifyPassword(ctx context.Context, u directory.User, current 
 		return err
 	}
 	if hash == "" {
-		hash = s.dummy
+		hash = s.dummy()
 	}
 	ok, _, err := s.Hasher.Verify(hash, current)
 	if err != nil {
 		return err
 	}
-	if !ok || hash == s.dummy {
+	if !ok || hash == s.dummy() {
 		return s.wrongCurrentPassword(ctx, u, src)
 	}
 	return s.Store.ClearAccountPasswordFailures(ctx, u.ID)

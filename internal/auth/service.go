@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"opsiam/internal/directory"
@@ -82,24 +83,36 @@ type Service struct {
 	// or reset and ends the user's application sessions and tokens (the
 	// OpenID Connect provider's EndUserSessions, issue 13 rule 3).
 	EndSessions func(ctx context.Context, tx store.Tx, u directory.UserID) error
-	dummy       string // hash verified for unknown users, so they cost the same work
+	// dummyHash is verified for unknown users, so that they cost the same
+	// work; made once, in the background, so that start-up does not wait
+	// for an argon2id hash (issue 15).
+	dummyOnce sync.Once
+	dummyHash string
 }
 
-// New returns a Service; it hashes a random password once so that a
-// sign-in for an unknown user verifies a hash of the same cost.
+// New returns a Service. It starts hashing a random password in the
+// background, the hash that a sign-in for an unknown user verifies.
 func New(st store.Store, h Hasher, p Policy, now func() time.Time) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	pw, err := RandomPassword(24)
-	if err != nil {
-		return nil, err
-	}
-	dummy, err := h.Hash(pw)
-	if err != nil {
-		return nil, err
-	}
-	return &Service{Store: st, Hasher: h, Policy: p, Now: now, dummy: dummy}, nil
+	s := &Service{Store: st, Hasher: h, Policy: p, Now: now}
+	go s.dummy()
+	return s, nil
+}
+
+// dummy returns the hash of a random password, made on first use.
+func (s *Service) dummy() string {
+	s.dummyOnce.Do(func() {
+		pw, err := RandomPassword(24)
+		if err == nil {
+			s.dummyHash, err = s.Hasher.Hash(pw)
+		}
+		if err != nil {
+			panic(err) // crypto/rand and argon2id do not fail on supported platforms
+		}
+	})
+	return s.dummyHash
 }
 
 // Source says who acts and from where, for the audit log (O1).

@@ -24,13 +24,13 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	u := rec.User
 	hash := rec.PasswordHash
 	if hash == "" { // unknown user, or no password set yet
-		hash = s.dummy
+		hash = s.dummy()
 	}
 	ok, rehash, err := s.Hasher.Verify(hash, password)
 	if err != nil {
 		return "", sess, err
 	}
-	if hash == s.dummy {
+	if hash == s.dummy() {
 		ok = false
 	}
 	if !ok || !u.Enabled || u.Locked {

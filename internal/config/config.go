@@ -40,6 +40,8 @@ type Config struct {
 	SMTP          SMTPConfig
 	Auth          AuthConfig
 	Server        ServerConfig
+	// SQLiteSynchronous is normal or full (--sqlite-synchronous, issue 15).
+	SQLiteSynchronous string
 
 	// OpenID Connect provider (S1).
 	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -74,5 +75,21 @@ func TestDefaultTimezone(t *testing.T) {
 	}
 	if _, _, err := Load("serve", nil, get(map[string]string{"OPSIAM_DEFAULT_TIMEZONE": "Mars/Base"}), io.Discard); err == nil || !strings.Contains(err.Error(), "default-timezone") {
 		t.Fatalf("bad zone accepted: %v", err)
+	}
+}
+
+// TestServerLimits: the limits of issue 14 and --sqlite-synchronous of
+// issue 15 take flags and environment, and bad values are named.
+func TestServerLimits(t *testing.T) {
+	c, _, err := Load("serve", []string{"--request-timeout", "3s", "--sqlite-synchronous", "full"},
+		env(map[string]string{"OPSIAM_SHUTDOWN_TIMEOUT": "2s"}), io.Discard)
+	if err != nil || c.Server.RequestTimeout != 3*time.Second || c.Server.ShutdownTimeout != 2*time.Second ||
+		c.Server.ReadTimeout != time.Minute || c.SQLiteSynchronous != "full" {
+		t.Fatalf("%+v %q %v", c.Server, c.SQLiteSynchronous, err)
+	}
+	for _, args := range [][]string{{"--sqlite-synchronous", "off"}, {"--request-timeout", "0s"}, {"--read-timeout", "-1s"}} {
+		if _, _, err := Load("serve", args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }

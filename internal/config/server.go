@@ -39,6 +39,12 @@ func serverFlags(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *
 	dur(&s.RequestTimeout, "request-timeout", "OPSIAM_REQUEST_TIMEOUT", 30*time.Second,
 		"deadline of every request; one that runs out (a hanging database) answers 503")
 	dur(&s.ReadTimeout, "read-timeout", "OPSIAM_READ_TIMEOUT", time.Minute, "time to read a whole request, body included")
+	c.SQLiteSynchronous = "normal"
+	if v := getenv("OPSIAM_SQLITE_SYNCHRONOUS"); v != "" {
+		c.SQLiteSynchronous = v
+	}
+	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous,
+		"SQLite commit durability: normal (may lose the last commits on power failure) or full (a sync per commit) (OPSIAM_SQLITE_SYNCHRONOUS)")
 	dur(&s.ShutdownTimeout, "shutdown-timeout", "OPSIAM_SHUTDOWN_TIMEOUT", 15*time.Second,
 		"how long a shutdown waits for requests in flight before it cuts them")
 }
@@ -46,6 +52,9 @@ func serverFlags(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *
 // validateServer names every bad server setting.
 func (c Config) validateServer() []error {
 	var errs []error
+	if c.SQLiteSynchronous != "normal" && c.SQLiteSynchronous != "full" {
+		errs = append(errs, fmt.Errorf("sqlite-synchronous %q: want normal or full", c.SQLiteSynchronous))
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration

@@ -125,6 +125,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 
 			deliver := func(n int) {
 				t.Helper()
+				want := rcv.count() + n // counted before any worker runs
 				for range n {
 					if _, err := db.Enqueue(ctx, store.Event{Topic: "user.updated", Aggregate: "user:1",
 						Payload: json.RawMessage(`{"user_id":"1"}`)}); err != nil {
@@ -139,7 +140,6 @@ func TestSecretsSealedAtRest(t *testing.T) {
 				runCtx, cancel := context.WithCancel(ctx)
 				done := make(chan error, 1)
 				go func() { done <- w.Run(runCtx) }()
-				want := rcv.count() + n
 				deadline := time.Now().Add(20 * time.Second)
 				for rcv.count() < want || legacyRcv.count() < want {
 					if time.Now().After(deadline) {

@@ -18,9 +18,13 @@ import (
 // whose transactions take the write lock at BEGIN (so they never fail to
 // upgrade), and a pool of read-only connections. WAL lets readers go on while
 // the writer writes.
-func openSQLite(path string) (write, read *sql.DB, err error) {
+func openSQLite(path, sync string) (write, read *sql.DB, err error) {
+	mode := "NORMAL"
+	if sync == SyncFull {
+		mode = "FULL"
+	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + mode + ")"
 	write, err = sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, nil, err

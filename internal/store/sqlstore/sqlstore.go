@@ -22,6 +22,7 @@ type DB struct {
 	write   *sql.DB // the writer (SQLite: one connection); all transactions
 	read    *sql.DB // reads outside transactions (PostgreSQL: same pool as write)
 	now     func() time.Time
+	sync    string // SQLite synchronous mode; empty: SyncNormal
 }
 
 var _ store.Store = (*DB)(nil)
@@ -31,6 +32,19 @@ type Option func(*DB)
 
 // WithClock sets the clock used for timestamps and lock expiry (P6).
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// SQLite synchronous modes (PRAGMA synchronous) that --sqlite-synchronous
+// offers: NORMAL, the default, may lose the last commits on power failure
+// (never on a crash of the process) but never corrupts; FULL syncs every
+// commit and loses nothing acknowledged.
+const (
+	SyncNormal = "normal"
+	SyncFull   = "full"
+)
+
+// WithSQLiteSynchronous sets SQLite's synchronous mode (SyncNormal or
+// SyncFull); PostgreSQL ignores it.
+func WithSQLiteSynchronous(mode string) Option { return func(db *DB) { db.sync = mode } }
 
 // Open connects to the database that dsn names (see DialectOf) without
 // migrating it; call Migrate before use.
@@ -45,7 +59,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.write, err = openPostgres(dsn)
 		db.read = db.write
 	default:
-		db.write, db.read, err = openSQLite(dsn)
+		db.write, db.read, err = openSQLite(dsn, db.sync)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", db.dialect, err)
