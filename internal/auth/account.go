@@ -24,7 +24,7 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, cu
 	if hash == "" {
 		hash = s.dummy()
 	}
-	ok, _, err := s.Hasher.Verify(hash, current)
+	ok, _, err := s.verify(ctx, hash, current)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, cu
 	if err := checkNewPassword(u, password, confirm); err != nil {
 		return err
 	}
-	newHash, err := s.Hasher.Hash(password)
+	newHash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Service) VerifyPassword(ctx context.Context, u directory.User, current 
 	if hash == "" {
 		hash = s.dummy()
 	}
-	ok, _, err := s.Hasher.Verify(hash, current)
+	ok, _, err := s.verify(ctx, hash, current)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, purpose, token, passw
 	if err := checkNewPassword(u, password, confirm); err != nil {
 		return u, err
 	}
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return u, err
 	}

@@ -88,6 +88,7 @@ type Service struct {
 	// for an argon2id hash (issue 15).
 	dummyOnce sync.Once
 	dummyHash string
+	hashes    hashLimit // argon2id hashes at once: the number of cores
 }
 
 // New returns a Service. It starts hashing a random password in the

@@ -26,7 +26,7 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	if hash == "" { // unknown user, or no password set yet
 		hash = s.dummy()
 	}
-	ok, rehash, err := s.Hasher.Verify(hash, password)
+	ok, rehash, err := s.verify(ctx, hash, password)
 	if err != nil {
 		return "", sess, err
 	}
@@ -37,7 +37,7 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 		return "", sess, s.failed(ctx, u, src, "password")
 	}
 	if rehash {
-		if h, err := s.Hasher.Hash(password); err == nil {
+		if h, err := s.hash(ctx, password); err == nil {
 			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {
 				return "", sess, err
 			}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -137,4 +138,69 @@ func BenchmarkSignInOverhead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSignInMemory64 is goal 3 of issue 15: 64 sign-ins at once, with
+// the default argon2id parameters (19 MiB each). Hashes are bounded to the
+// number of cores, so the heap the process holds stays near cores × hash
+// memory however many sign-ins arrive. Reported: the peak of the Go heap
+// in use while they ran, in MiB, and that bound (cores × 19 MiB).
+func BenchmarkSignInMemory64(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "mem.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	p := auth.DefaultParams()
+	svc, err := auth.New(db, auth.Hasher{Params: p}, auth.DefaultPolicy(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const pw = "velvet-harbour-42"
+	u, err := db.CreateUser(ctx, directory.User{Username: "memory", Email: "memory@example.test", FirstName: "M", LastName: "M",
+		Enabled: true, Timezone: "UTC"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, _ := svc.Hasher.Hash(pw)
+	if err := db.SetPasswordHash(ctx, u.ID, h); err != nil {
+		b.Fatal(err)
+	}
+	var peak uint64
+	var ms runtime.MemStats
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				if _, _, err := svc.SignIn(ctx, "memory", pw, auth.Source{}); err != nil && !errors.Is(err, auth.ErrBusy) {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0))*float64(p.MemoryKiB)/1024, "bound-MiB")
 }

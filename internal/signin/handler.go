@@ -168,9 +168,12 @@ func (h *Handler) page(fn handlerFunc) http.Handler {
 		}
 		if err := fn(w, r, v); err != nil {
 			h.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-			if store.Unavailable(err) {
+			if store.Unavailable(err) || errors.Is(err, auth.ErrBusy) {
 				w.Header().Set("Retry-After", "5")
 				v.Error = v.T("unavailable")
+				if errors.Is(err, auth.ErrBusy) {
+					v.Error = v.T("busy")
+				}
 				h.render(w, http.StatusServiceUnavailable, "message", v)
 				return
 			}

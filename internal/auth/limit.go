@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// ErrBusy: too many password hashes are waiting; the sign-in page answers
+// 503 with Retry-After instead of queueing without end (issue 15).
+var ErrBusy = errors.New("auth: too many sign-ins at once")
+
+// hashLimit bounds the argon2id hashes running at once to the number of
+// cores, each holding its memory (19 MiB by default), so that parallel
+// sign-ins cannot push the process towards the OOM killer; more than
+// queueFactor times as many waiting callers are refused with ErrBusy.
+// Waiting ends with the caller's context (the request's deadline).
+type hashLimit struct {
+	once    sync.Once
+	slots   chan struct{}
+	mu      sync.Mutex
+	waiting int
+	max     int
+}
+
+const queueFactor = 8
+
+func (l *hashLimit) init() {
+	l.once.Do(func() {
+		n := runtime.GOMAXPROCS(0)
+		l.slots, l.max = make(chan struct{}, n), queueFactor*n
+	})
+}
+
+// do runs fn when a slot is free.
+func (l *hashLimit) do(ctx context.Context, fn func()) error {
+	l.init()
+	select {
+	case l.slots <- struct{}{}: // free at once
+	default:
+		l.mu.Lock()
+		if l.waiting >= l.max {
+			l.mu.Unlock()
+			return ErrBusy
+		}
+		l.waiting++
+		l.mu.Unlock()
+		defer func() { l.mu.Lock(); l.waiting--; l.mu.Unlock() }()
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { <-l.slots }()
+	fn()
+	return nil
+}
+
+// verify is Hasher.Verify under the limit.
+func (s *Service) verify(ctx context.Context, hash, password string) (ok, rehash bool, err error) {
+	if lerr := s.hashes.do(ctx, func() { ok, rehash, err = s.Hasher.Verify(hash, password) }); lerr != nil {
+		return false, false, lerr
+	}
+	return ok, rehash, err
+}
+
+// hash is Hasher.Hash under the limit.
+func (s *Service) hash(ctx context.Context, password string) (h string, err error) {
+	if lerr := s.hashes.do(ctx, func() { h, err = s.Hasher.Hash(password) }); lerr != nil {
+		return "", lerr
+	}
+	return h, err
+}
