@@ -69,7 +69,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 	}
 	if ok {
-		page, err := c.svc().Store.ListAudit(r.Context(), aq)
+		page, err := c.svc().ListAudit(r.Context(), v.Me.caller(), aq)
 		if err != nil && !v.fieldErrors(err, "cursor") {
 			return err
 		}

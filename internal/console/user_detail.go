@@ -112,7 +112,7 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 		}
 	}
 	if v.Me.CanToken() {
-		t, err := c.svc().Token(ctx, u.ID)
+		t, err := c.svc().TokenOf(ctx, v.Me.caller(), u.ID)
 		switch {
 		case err == nil:
 			p.Token = &t

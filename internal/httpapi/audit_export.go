@@ -63,7 +63,7 @@ func wantsCSV(r *http.Request) (bool, error) {
 // so that a client never takes a cut file for a whole one.
 func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, q store.AuditQuery) error {
 	q.Limit = auditExportPage
-	page, err := a.Manage.Store.ListAudit(r.Context(), q)
+	page, err := a.Manage.ListAudit(r.Context(), actor(r), q)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, q store.AuditQ
 			return nil
 		}
 		q.Cursor = page.Next
-		if page, err = a.Manage.Store.ListAudit(r.Context(), q); err != nil {
+		if page, err = a.Manage.ListAudit(r.Context(), actor(r), q); err != nil {
 			return a.abortExport(r, err)
 		}
 	}

@@ -102,10 +102,7 @@ type billingView struct {
 
 // billing answers the counts of B1 (billing.read).
 func (a *API) billing(w http.ResponseWriter, r *http.Request) error {
-	if err := needPerm(principal(r), directory.PermBillingRead, false); err != nil {
-		return err
-	}
-	c, err := a.Manage.Billing(r.Context(), directory.Scope{})
+	c, err := a.Manage.BillingFor(r.Context(), actor(r))
 	if err != nil {
 		return err
 	}
@@ -117,7 +114,7 @@ func (a *API) billing(w http.ResponseWriter, r *http.Request) error {
 // text/csv) it exports every matching record from cursor on, limit aside.
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Vary", "Accept")
-	if err := needPerm(principal(r), directory.PermAuditRead, false); err != nil {
+	if err := actor(r).AuditAccess(); err != nil {
 		return err
 	}
 	limit, cursor, err := listParams(r)
@@ -146,7 +143,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if asCSV {
 		return a.exportAudit(w, r, aq)
 	}
-	page, err := a.Manage.Store.ListAudit(r.Context(), aq)
+	page, err := a.Manage.ListAudit(r.Context(), actor(r), aq)
 	if err != nil {
 		return err
 	}
@@ -162,7 +159,7 @@ type snapshotView struct {
 // billingReport answers the billed count over time (B1): one snapshot per
 // UTC day, from and to as YYYY-MM-DD (inclusive, optional).
 func (a *API) billingReport(w http.ResponseWriter, r *http.Request) error {
-	if err := needPerm(principal(r), directory.PermBillingRead, false); err != nil {
+	if err := actor(r).BillingAccess(); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -173,7 +170,7 @@ func (a *API) billingReport(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	snaps, err := a.Manage.Store.ListBillingSnapshots(r.Context(), q.Get("from"), q.Get("to"))
+	snaps, err := a.Manage.BillingReport(r.Context(), actor(r), q.Get("from"), q.Get("to"))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/store"
 )
 
 // Bulk actions on selected users (U6), spelled as in the API (SPEC §7).
@@ -32,7 +33,28 @@ func ValidBulkAction(action string) bool {
 }
 
 // Bulk applies action to each id in scope and reports per id (U6).
+//
+// Who may do it is decided here, once for the REST API and the console
+// (issue 13): a caller who may read no user gets ErrNotFound; delete needs
+// user.write; enable, disable and password reset need user.write or, for
+// the users of its own customer, customer.admin (a Refusal otherwise).
+// scope narrows the users further (an adapter's filter); each item is
+// then decided by its own use case.
 func (s *Service) Bulk(ctx context.Context, a Caller, scope directory.Scope, action string, ids []directory.UserID) ([]BulkResult, error) {
+	readScope, ok := a.ReadScope()
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	if action == BulkDelete {
+		if err := a.NeedUserWrite(); err != nil {
+			return nil, err
+		}
+	} else if _, ok := a.ActScope(); !ok {
+		return nil, &directory.Refusal{Message: "Enabling, disabling and password resets need user.write, or customer.admin for your own customer's users."}
+	}
+	if readScope.Restricted() {
+		scope = readScope
+	}
 	if !ValidBulkAction(action) {
 		return nil, fieldError("action", directory.CodeInvalid, "action must be enable, disable, delete or password_reset; %q is not.", action)
 	}

@@ -155,6 +155,13 @@ func (c Caller) NeedWrite() error {
 	return c.Need(directory.PermUserWrite, c.Can(directory.PermUserRead))
 }
 
+// NeedUserWrite allows changing users (user.write): 403 for a caller who
+// may read some users (a customer manager, a viewer), 404 otherwise.
+func (c Caller) NeedUserWrite() error {
+	_, canRead := c.ReadScope()
+	return c.Need(directory.PermUserWrite, canRead)
+}
+
 // SelfScope is the scope of a caller's reads of itself when it may read no
 // other user: it reaches no user but the one read by id.
 var SelfScope = directory.Scope{Customer: "\x00self"}
