@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"opsiam/internal/directory"
 	"opsiam/internal/oidc"
 	"opsiam/internal/store"
 )
@@ -27,10 +26,10 @@ func appFields() []string {
 
 // needApps allows the Applications area: configured and client.write.
 func (c *Console) needApps(v *view) error {
-	if c.cfg.Clients == nil || !v.Me.CanApps() {
+	if c.cfg.Clients == nil {
 		return errNotFound
 	}
-	return nil
+	return v.Me.caller().AppsAccess()
 }
 
 func (c *Console) listApps(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -116,4 +115,4 @@ func (c *Console) deleteApp(w http.ResponseWriter, r *http.Request, v *view) err
 }
 
 // CanApps reports client.write: managing applications (S1, §8).
-func (p *principal) CanApps() bool { return p.Can(directory.PermClientWrite) }
+func (p *principal) CanApps() bool { return p.caller().AppsAccess() == nil }

@@ -44,16 +44,10 @@ type accessDecision struct {
 	Reason  string `json:"reason"`
 }
 
-// subjectAllowed lets user.read holders and service clients (C5) ask
-// about anyone and everyone about itself; others get 403 (they are
-// authenticated, the endpoint is not secret, and subjects are not revealed
-// either way).
+// subjectAllowed asks the use cases' policy whether the caller may ask
+// about subject (manage.Caller.MayAskAbout).
 func subjectAllowed(r *http.Request, subject directory.UserID) error {
-	p := principal(r)
-	if p.Service != "" || subject == p.User.ID {
-		return nil
-	}
-	return needPerm(p, directory.PermUserRead, true)
+	return actor(r).MayAskAbout(subject)
 }
 
 // accessCheck decides one access (C3, C4, C5).

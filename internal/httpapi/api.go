@@ -208,7 +208,7 @@ func actor(r *http.Request) manage.Caller {
 		a.Source = host
 	}
 	if p != nil && p.Service != "" {
-		a.ID, a.Username = directory.UserID("client:"+p.Service), p.Service
+		a.ID, a.Username, a.Service = directory.UserID("client:"+p.Service), p.Service, p.Service
 	}
 	return a
 }

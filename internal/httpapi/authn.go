@@ -65,7 +65,7 @@ type Principal struct {
 }
 
 // Can reports whether the caller's effective roles permit p.
-func (p *Principal) Can(perm directory.Permission) bool { return p.Roles.Permits(perm) }
+func (p *Principal) Can(perm directory.Permission) bool { return p.caller().Can(perm) }
 
 type principalKey struct{}
 

@@ -15,9 +15,7 @@ import (
 // client.write (user_admin: "manage OIDC clients, webhooks, provisioning"),
 // for reading too, since payloads carry personal data; others get 404.
 
-func needClientWrite(r *http.Request) error {
-	return needPerm(principal(r), directory.PermClientWrite, false)
-}
+func needClientWrite(r *http.Request) error { return actor(r).AppsAccess() }
 
 func provActor(r *http.Request) provision.Actor {
 	a := actor(r)

@@ -25,6 +25,9 @@ type Caller struct {
 	// System marks the CLI and the server's own work: it holds every
 	// permission, as whoever can run the binary on the database can.
 	System bool
+	// Service is the client_id of a service client (C5) calling the
+	// access API with its own token; it has no user and no roles.
+	Service string
 }
 
 // SystemCaller is the caller of the CLI and of the server's own work.
@@ -161,6 +164,22 @@ func (c Caller) NeedUserWrite() error {
 	_, canRead := c.ReadScope()
 	return c.Need(directory.PermUserWrite, canRead)
 }
+
+// MayAskAbout decides the access API's subject rule (C3–C5): a service
+// client and a holder of user.read may ask about anyone, everyone about
+// itself; others get 403 (the endpoint is not secret, and subjects are not
+// revealed either way).
+func (c Caller) MayAskAbout(subject directory.UserID) error {
+	if c.Service != "" || (subject == c.ID && c.ID != "") {
+		return nil
+	}
+	return c.Need(directory.PermUserRead, true)
+}
+
+// AppsAccess allows managing applications: OIDC clients, webhooks and
+// the outbox (client.write), reading included, since payloads carry
+// personal data; 404 for anyone else.
+func (c Caller) AppsAccess() error { return c.Need(directory.PermClientWrite, false) }
 
 // SelfScope is the scope of a caller's reads of itself when it may read no
 // other user: it reaches no user but the one read by id.
