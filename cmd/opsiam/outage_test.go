@@ -25,6 +25,22 @@ func TestDatabaseOutage(t *testing.T) {
 	base, _ := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		"--database", pg.DSN(), "--data-dir", dir)
 	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin", "--database", pg.DSN()))
+	svcSecret := secretRE.FindStringSubmatch(runWithEnv(t, nil, "client", "add", "--data-dir", dir, "--database", pg.DSN(),
+		"--client-id", "svc", "--name", "Service", "--grant-type", "client_credentials"))[1]
+	tokenStatus := func() (int, string) {
+		req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		req.SetBasicAuth("svc", svcSecret)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	if code, _ := tokenStatus(); code != http.StatusOK {
+		t.Fatalf("token before the outage: %d", code)
+	}
 	// A webhook endpoint receives every user.created event: the outbox
 	// must deliver those of before and after the outage.
 	var mu sync.Mutex
@@ -71,6 +87,9 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if code := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz during the outage: %d", code)
+	}
+	if code, retry := tokenStatus(); code != http.StatusServiceUnavailable || retry == "" {
+		t.Fatalf("the token endpoint during the outage: %d, Retry-After %q", code, retry)
 	}
 	if code, _ := signInOnce(t, base, "admin", "whatever it is"); code >= 500 && code != http.StatusServiceUnavailable {
 		t.Fatalf("the sign-in page during the outage: %d", code)

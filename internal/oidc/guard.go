@@ -250,3 +250,28 @@ func tokenRefusal(w http.ResponseWriter, code, desc string) {
 
 // oidcGrant converts a form value for comparison with supportedGrantTypes.
 func oidcGrant(g string) oidc.GrantType { return oidc.GrantType(g) }
+
+// unavailableAs503 turns the library's server_error of a protocol endpoint
+// into 503 with Retry-After when the database is what failed (issue 14):
+// the library hides the cause, so a 5xx is checked against the store's
+// readiness, which costs nothing while all is well.
+func (p *Provider) unavailableAs503(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		body := rec.body.Bytes()
+		if rec.status >= 500 && p.cfg.Store.Ready(r.Context()) != nil {
+			rec.status = http.StatusServiceUnavailable
+			rec.header.Set("Retry-After", "5")
+			rec.header.Set("Content-Type", "application/json")
+			body, _ = json.Marshal(map[string]string{"error": "temporarily_unavailable",
+				"error_description": "the database is unavailable; retry shortly"})
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(body)
+	})
+}

@@ -197,10 +197,10 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	for _, path := range []string{"/authorize/callback", "/keys"} {
 		mux.Handle(p.prefix+path, h)
 	}
-	mux.Handle(p.prefix+"/revoke", guardToken(h))
-	mux.Handle(p.prefix+"/oauth/token", noStore(guardToken(fixTokenScope(h))))
-	mux.Handle(p.prefix+"/oauth/introspect", noStore(guardToken(h)))
-	mux.Handle(p.prefix+"/userinfo", bearerChallenge(h))
+	mux.Handle(p.prefix+"/revoke", p.unavailableAs503(guardToken(h)))
+	mux.Handle(p.prefix+"/oauth/token", p.unavailableAs503(noStore(guardToken(fixTokenScope(h)))))
+	mux.Handle(p.prefix+"/oauth/introspect", p.unavailableAs503(noStore(guardToken(h))))
+	mux.Handle(p.prefix+"/userinfo", p.unavailableAs503(bearerChallenge(h)))
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)
 	mux.Handle("GET "+p.prefix+"/.well-known/openid-configuration", issuer.HandlerFunc(p.discovery))
 	mux.Handle(p.prefix+"/end_session", issuer.HandlerFunc(p.endSession))
