@@ -155,7 +155,7 @@ func (c *cliCmd) userList(ctx context.Context, args []string) error {
 	fmt.Fprintln(tw, "USERNAME\tEMAIL\tNAME\tENABLED\tID")
 	cursor := ""
 	for {
-		page, err := c.svc.ListUsers(ctx, directory.Scope{}, store.UserQuery{UserFilter: store.UserFilter{Q: *q, Billing: *billing},
+		page, err := c.svc.ListUsers(ctx, cliActor, store.UserQuery{UserFilter: store.UserFilter{Q: *q, Billing: *billing},
 			Limit: store.MaxLimit, Cursor: cursor})
 		if err != nil {
 			return err

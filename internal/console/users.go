@@ -48,10 +48,6 @@ type usersPage struct {
 // listUsers shows the users tree (Users / Billed / Non-billed, B1) with
 // search and cursor paging (U5) and the bulk buttons (U6).
 func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) error {
-	scope, ok := v.Me.usersScope()
-	if !ok {
-		return errNotFound
-	}
 	q := r.URL.Query()
 	p := usersPage{View: q.Get("view"), Q: q.Get("q"), First: q.Get("cursor") == "",
 		CanBulk: v.Me.CanCustomerActions(), CanDelete: v.Me.CanWrite(), CanAdd: v.Me.CanWrite()}
@@ -67,7 +63,7 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	p.ViewParams = params.Encode()
 	uq := store.UserQuery{UserFilter: store.UserFilter{Q: p.Q, Billing: p.View}, Limit: c.cfg.PageSize, Cursor: q.Get("cursor")}
-	page, err := c.svc().ListUsers(r.Context(), scope, uq)
+	page, err := c.svc().ListUsers(r.Context(), v.Me.caller(), uq) // the use case derives the scope
 	if err != nil {
 		if v.fieldErrors(err) {
 			page = store.Page[directory.User]{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/manage"
 	"opsiam/internal/store"
 	"opsiam/internal/testenv"
 )
@@ -73,7 +74,7 @@ func BenchmarkUserSearch1M(b *testing.B) {
 			var first, next []time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				page, err := e.svc.ListUsers(ctx, directory.Scope{}, q)
+				page, err := e.svc.ListUsers(ctx, manage.SystemCaller("bench", "bench"), q)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -84,7 +85,7 @@ func BenchmarkUserSearch1M(b *testing.B) {
 				q2 := q
 				q2.Cursor = page.Next
 				t1 := time.Now()
-				if _, err := e.svc.ListUsers(ctx, directory.Scope{}, q2); err != nil {
+				if _, err := e.svc.ListUsers(ctx, manage.SystemCaller("bench", "bench"), q2); err != nil {
 					b.Fatal(err)
 				}
 				next = append(next, time.Since(t1))

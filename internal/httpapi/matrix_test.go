@@ -224,6 +224,28 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", "/access/skills", "", "22244"},
 		{"POST", "/access/skills/check", `{"user_id":"{u}","skill":"linux"}`, "22233"},
 	}
+	// The escalation paths of issue 13 (rule 1), in the same matrix: the
+	// user manager (a System Administrator, without token_admin) may not
+	// grant what it does not hold; admin may.
+	ssa, tokenAdmin := e.roleID(directory.RoleNameSystemSecurityAdmin), e.roleID(directory.RoleNameTokenAdmin)
+	secGroup, err := e.svc.CreateGroup(ctx, a, directory.Group{Name: "security"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AssignGroupRoles(ctx, a, secGroup.ID, []directory.RoleID{directory.RoleID(ssa)}); err != nil {
+		t.Fatal(err)
+	}
+	rows = append(rows, []struct {
+		method, path, body string
+		want               string
+	}{
+		{"POST", "/users/{u}/roles", `{"role_ids":["` + ssa + `"]}`, "23334"},
+		{"POST", "/users/{u}/roles", `{"role_ids":["` + tokenAdmin + `"]}`, "23334"},
+		{"POST", "/groups/" + string(secGroup.ID) + "/members", `{"user_ids":["{o}"]}`, "23344"},
+		{"POST", "/roles/{r}/contains", `{"role_ids":["` + tokenAdmin + `"]}`, "23344"},
+		{"POST", "/roles/{r}/contains", `{"role_ids":["` + ssa + `"]}`, "23344"},
+		{"POST", "/groups/{g}/roles", `{"role_ids":["` + tokenAdmin + `"]}`, "23344"},
+	}...)
 	covered := map[string]bool{}
 	n := 0
 	for _, row := range rows {

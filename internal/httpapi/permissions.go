@@ -25,18 +25,9 @@ func (p *Principal) caller() manage.Caller {
 	return manage.Caller{ID: p.User.ID, Username: p.User.Username, Roles: p.Roles, Customer: p.User.CustomerID}
 }
 
-// usersScope returns the users the caller may read besides itself.
-func (p *Principal) usersScope() (directory.Scope, bool) { return p.caller().ReadScope() }
-
 // readableUser loads user id if the caller may read it, else ErrNotFound.
 func (a *API) readableUser(r *http.Request, id directory.UserID) (directory.User, directory.Scope, error) {
 	return a.Manage.ReadUser(r.Context(), principal(r).caller(), id)
-}
-
-// needPerm allows the action if the caller holds perm; else 403 when it may
-// at least read the thing (canRead), 404 otherwise.
-func needPerm(p *Principal, perm directory.Permission, canRead bool) error {
-	return p.caller().Need(perm, canRead)
 }
 
 // needDirectoryRead allows reading groups, roles and customers (user.read).
@@ -51,9 +42,5 @@ func (a *API) writableUser(r *http.Request, id directory.UserID) (directory.User
 	if err != nil {
 		return u, err
 	}
-	return u, needPerm(principal(r), directory.PermUserWrite, true)
+	return u, principal(r).caller().Need(directory.PermUserWrite, true)
 }
-
-// customerActionScope returns the scope in which the caller may enable,
-// disable and reset passwords.
-func customerActionScope(p *Principal) (directory.Scope, bool) { return p.caller().ActScope() }

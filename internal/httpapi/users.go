@@ -38,9 +38,8 @@ func (a *API) view(r *http.Request, u directory.User) (userView, error) {
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
-	scope, ok := principal(r).usersScope()
-	if !ok {
-		return store.ErrNotFound
+	if _, ok := actor(r).ReadScope(); !ok {
+		return store.ErrNotFound // before the parameters are checked
 	}
 	limit, cursor, err := listParams(r)
 	if err != nil {
@@ -54,7 +53,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	uq := store.UserQuery{UserFilter: store.UserFilter{Q: q.Get("q"), Username: q.Get("username"), Email: q.Get("email"),
 		CustomerID: directory.CustomerID(q.Get("customer_id")), Enabled: enabled, Billing: q.Get("billing")},
 		Sort: q.Get("sort"), Limit: limit, Cursor: cursor}
-	page, err := a.Manage.ListUsers(r.Context(), scope, uq)
+	page, err := a.Manage.ListUsers(r.Context(), actor(r), uq)
 	if err != nil {
 		return err
 	}

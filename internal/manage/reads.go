@@ -68,9 +68,15 @@ func FreeRoles(g *directory.RoleGraph) []directory.RoleID {
 	return out
 }
 
-// ListUsers lists users in scope (U5); a billing filter is resolved
-// through the role graph (B1).
-func (s *Service) ListUsers(ctx context.Context, scope directory.Scope, q store.UserQuery) (store.Page[directory.User], error) {
+// ListUsers lists the users the caller may read (U5): every user with
+// user.read, its own customer's with customer.admin (the scope is derived
+// here from the caller, issue 13); ErrNotFound for a caller who may read
+// none. A billing filter is resolved through the role graph (B1).
+func (s *Service) ListUsers(ctx context.Context, c Caller, q store.UserQuery) (store.Page[directory.User], error) {
+	scope, ok := c.ReadScope()
+	if !ok {
+		return store.Page[directory.User]{}, store.ErrNotFound
+	}
 	if q.Billing != "" {
 		if q.Billing != store.Billed && q.Billing != store.NonBilled {
 			return store.Page[directory.User]{}, fieldError("billing", directory.CodeInvalid, "billing must be billed or non_billed.")
