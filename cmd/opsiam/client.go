@@ -22,7 +22,7 @@ const clientUsage = `usage: opsiam client COMMAND [flags]
               --claims LIST (groups,roles,customer by default; none)
               --access-api (a client_credentials service client that
               calls /api/v1/access/*)   --resource-server (may introspect
-              other clients' tokens)
+              other clients' tokens)   --id-token-alg RS256|ES256|EdDSA
   list      list the clients
   secret ID give a confidential client a new secret (printed once; the old
             one stops working)
@@ -55,6 +55,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.BoolVar(&in.ITSM, "itsm", false, "the ITSM app: receives itsm_role, admits only ITSM agents")
 	fs.BoolVar(&in.AccessAPI, "access-api", false, "service client (with --grant-type client_credentials): may call /api/v1/access/* with its own token")
 	fs.BoolVar(&in.ResourceServer, "resource-server", false, "may introspect tokens issued to other clients")
+	fs.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256, ES256 or EdDSA (default: the server's --default-signing-alg)")
 	claims := fs.String("claims", "groups,roles,customer", "claims the client receives: a comma list of groups, roles, customer, or none")
 	fs.Var(&access, "access-role", "access rule: a role a user must hold to sign in (repeatable; any one suffices)")
 	mine, rest := splitFlags(fs, args)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
@@ -141,6 +143,8 @@ func buildOIDC(ctx context.Context, e *env, kek [32]byte, issuer string, sign *s
 		},
 		PlatformSessions:     platformSessions{auth: sign.Auth},
 		RefreshTokenLifetime: e.cfg.Auth.SessionMax,
+		SigningAlgorithms:    oidc.SigningAlgorithms,
+		DefaultSigningAlg:    jose.SignatureAlgorithm(e.cfg.DefaultSigningAlg),
 		OfflineTokenLifetime: e.cfg.Auth.OfflineTokenMax,
 		LoginURL:             func(ret string) string { return "/login?next=" + url.QueryEscape(ret) },
 		ReauthURL:            func(ret string) string { return "/login?reauth=1&next=" + url.QueryEscape(ret) },

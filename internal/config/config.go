@@ -42,6 +42,9 @@ type Config struct {
 	Server        ServerConfig
 	// SQLiteSynchronous is normal or full (--sqlite-synchronous, issue 15).
 	SQLiteSynchronous string
+	// DefaultSigningAlg signs the ID tokens of clients that name no
+	// algorithm (--default-signing-alg, SPEC §9).
+	DefaultSigningAlg string
 
 	// OpenID Connect provider (S1).
 	KeyEncryptionKey   Secret        // AES-256 key of the signing keys; empty: a file in DataDir

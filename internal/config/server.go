@@ -39,6 +39,12 @@ func serverFlags(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *
 	dur(&s.RequestTimeout, "request-timeout", "OPSIAM_REQUEST_TIMEOUT", 30*time.Second,
 		"deadline of every request; one that runs out (a hanging database) answers 503")
 	dur(&s.ReadTimeout, "read-timeout", "OPSIAM_READ_TIMEOUT", time.Minute, "time to read a whole request, body included")
+	c.DefaultSigningAlg = "RS256"
+	if v := getenv("OPSIAM_DEFAULT_SIGNING_ALG"); v != "" {
+		c.DefaultSigningAlg = v
+	}
+	fs.StringVar(&c.DefaultSigningAlg, "default-signing-alg", c.DefaultSigningAlg,
+		"algorithm of the ID tokens of clients that name none: RS256, ES256 or EdDSA (OPSIAM_DEFAULT_SIGNING_ALG)")
 	c.SQLiteSynchronous = "normal"
 	if v := getenv("OPSIAM_SQLITE_SYNCHRONOUS"); v != "" {
 		c.SQLiteSynchronous = v
@@ -52,6 +58,9 @@ func serverFlags(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *
 // validateServer names every bad server setting.
 func (c Config) validateServer() []error {
 	var errs []error
+	if c.DefaultSigningAlg != "RS256" && c.DefaultSigningAlg != "ES256" && c.DefaultSigningAlg != "EdDSA" {
+		errs = append(errs, fmt.Errorf("default-signing-alg %q: want RS256, ES256 or EdDSA", c.DefaultSigningAlg))
+	}
 	if c.SQLiteSynchronous != "normal" && c.SQLiteSynchronous != "full" {
 		errs = append(errs, fmt.Errorf("sqlite-synchronous %q: want normal or full", c.SQLiteSynchronous))
 	}

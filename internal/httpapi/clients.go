@@ -113,7 +113,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 	in := oidc.ClientInput{ClientID: cur.ID, Name: cur.Name, RedirectURIs: cur.RedirectURIs,
 		PostLogoutRedirectURIs: cur.PostLogoutRedirectURIs, BackchannelLogoutURI: cur.BackchannelLogoutURI,
 		Public: cur.Public, GrantTypes: cur.GrantTypes, ITSM: cur.ITSM, AccessRoles: cur.AccessRoles, Claims: cur.Claims,
-		AccessAPI: cur.AccessAPI, ResourceServer: cur.ResourceServer}
+		AccessAPI: cur.AccessAPI, ResourceServer: cur.ResourceServer, IDTokenAlg: cur.IDTokenAlg}
 	if in.Claims == nil {
 		in.Claims = []string{}
 	}

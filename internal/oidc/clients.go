@@ -42,6 +42,9 @@ type ClientInput struct {
 	// ResourceServer lets the client introspect tokens issued to other
 	// clients (RFC 7662 §4); others learn only of tokens meant for them.
 	ResourceServer bool `json:"resource_server"`
+	// IDTokenAlg (id_token_signed_response_alg, RFC 7591) is RS256, ES256
+	// or EdDSA; empty: the server's default.
+	IDTokenAlg string `json:"id_token_signed_response_alg"`
 }
 
 // OptionalClaims are the claims a client may choose (ClientInput.Claims).
@@ -77,7 +80,7 @@ func record(in ClientInput) store.OIDCClient {
 	return store.OIDCClient{ID: in.ClientID, Name: strings.TrimSpace(in.Name), RedirectURIs: in.RedirectURIs,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		Public: in.Public, GrantTypes: in.GrantTypes, ITSM: in.ITSM, Claims: in.Claims, AccessAPI: in.AccessAPI,
-		ResourceServer: in.ResourceServer}
+		ResourceServer: in.ResourceServer, IDTokenAlg: in.IDTokenAlg}
 }
 
 // resolveRoles checks that the access rule names existing roles and returns
@@ -254,6 +257,7 @@ type ClientView struct {
 	Claims                 []string  `json:"claims"`
 	AccessAPI              bool      `json:"access_api"`
 	ResourceServer         bool      `json:"resource_server"`
+	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -263,7 +267,7 @@ func NewClientView(c store.OIDCClient) ClientView {
 	return ClientView{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
 		Public: c.Public, GrantTypes: c.GrantTypes, ITSM: c.ITSM, AccessRoles: c.AccessRoles, Claims: c.Claims,
-		AccessAPI: c.AccessAPI, ResourceServer: c.ResourceServer, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		AccessAPI: c.AccessAPI, ResourceServer: c.ResourceServer, IDTokenAlg: c.IDTokenAlg, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func newClientID() string {
@@ -323,6 +327,9 @@ func ValidateClient(in ClientInput) error {
 	}
 	if in.AccessAPI && !slices.Contains(in.GrantTypes, GrantClientCredentials) {
 		add("access_api", directory.CodeInvalid, "Only a client with the client_credentials grant can call the access API (access_api).")
+	}
+	if in.IDTokenAlg != "" && !ValidAlgorithm(in.IDTokenAlg) {
+		add("id_token_signed_response_alg", directory.CodeInvalid, "id_token_signed_response_alg %q is not one of RS256, ES256, EdDSA.", in.IDTokenAlg)
 	}
 	if in.ResourceServer && in.Public {
 		add("resource_server", directory.CodeNotAllowed, "A public client has no secret and cannot introspect tokens.")

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Bounds of an authorization request, checked before anything is stored
@@ -273,5 +275,26 @@ func (p *Provider) unavailableAs503(next http.Handler) http.Handler {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(body)
+	})
+}
+
+// withClientAlg puts the signing algorithm the token request's client
+// chose (id_token_signed_response_alg) into the request's context, where
+// Storage.SigningKey finds it: the library asks for one key per provider.
+func (p *Provider) withClientAlg(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _, ok := r.BasicAuth()
+		if !ok {
+			id = r.PostFormValue("client_id")
+		}
+		if id != "" {
+			if u, err := url.QueryUnescape(id); err == nil {
+				id = u // RFC 6749 §2.3.1: basic credentials are form-encoded
+			}
+			if c, err := p.storage.getClient(r.Context(), id); err == nil && c.IDTokenAlg != "" {
+				r = r.WithContext(context.WithValue(r.Context(), algKey{}, jose.SignatureAlgorithm(c.IDTokenAlg)))
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }

@@ -2,8 +2,12 @@ package oidc
 
 import (
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -20,9 +24,24 @@ import (
 	"opsiam/internal/store"
 )
 
-// Algorithm is the one signature algorithm the provider uses: RS256, the
-// algorithm every OpenID Connect relying party must support (OIDC Core §15.1).
+// Algorithm is the default signature algorithm: RS256, the algorithm
+// every OpenID Connect relying party must support (OIDC Core §15.1).
 const Algorithm = jose.RS256
+
+// SigningAlgorithms are the algorithms the provider can sign with (SPEC §9):
+// RS256, ES256 (P-256) and EdDSA (Ed25519). ES256 and EdDSA signatures cost
+// a small fraction of an RSA-2048 one (issue 15).
+var SigningAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+// ValidAlgorithm reports whether alg names one of SigningAlgorithms.
+func ValidAlgorithm(alg string) bool {
+	for _, a := range SigningAlgorithms {
+		if string(a) == alg {
+			return true
+		}
+	}
+	return false
+}
 
 // KeyStore is what the key manager needs from the store.
 type KeyStore interface {
@@ -49,43 +68,74 @@ type Keys struct {
 	Refresh time.Duration
 	Bits    int // RSA modulus size; 2048 when zero
 	Log     *slog.Logger
+	// Algorithms are the algorithms kept with a current key each, rotated
+	// and published; RS256 alone when empty. Default is the one
+	// SigningKey returns (RS256 when empty).
+	Algorithms []jose.SignatureAlgorithm
+	Default    jose.SignatureAlgorithm
 
 	mu       sync.Mutex
 	loadedAt time.Time
-	current  *signingKey
+	current  map[jose.SignatureAlgorithm]*signingKey
 	public   []op.Key
-	cache    map[string]*rsa.PrivateKey
+	cache    map[string]crypto.Signer
 }
 
 // signingKey is one decrypted key (op.SigningKey and op.Key).
 type signingKey struct {
 	id  string
-	key *rsa.PrivateKey
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
 }
 
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return Algorithm }
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
 func (k *signingKey) Key() any                                    { return k.key }
 func (k *signingKey) ID() string                                  { return k.id }
 
 // publicKey is a published verification key (op.Key).
 type publicKey struct {
 	id  string
-	key *rsa.PublicKey
+	alg jose.SignatureAlgorithm
+	key crypto.PublicKey
 }
 
 func (k publicKey) ID() string                         { return k.id }
-func (k publicKey) Algorithm() jose.SignatureAlgorithm { return Algorithm }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm { return k.alg }
 func (k publicKey) Use() string                        { return "sig" }
 func (k publicKey) Key() any                           { return k.key }
 
-// SigningKey returns the current key, rotating first when it is due.
+func (m *Keys) algorithms() []jose.SignatureAlgorithm {
+	if len(m.Algorithms) == 0 {
+		return []jose.SignatureAlgorithm{Algorithm}
+	}
+	return m.Algorithms
+}
+
+func (m *Keys) defaultAlg() jose.SignatureAlgorithm {
+	if m.Default == "" {
+		return m.algorithms()[0]
+	}
+	return m.Default
+}
+
+// SigningKey returns the current key of the default algorithm, rotating
+// first when it is due.
 func (m *Keys) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return m.SigningKeyFor(ctx, "")
+}
+
+// SigningKeyFor returns the current key of alg (the default when empty or
+// not kept).
+func (m *Keys) SigningKeyFor(ctx context.Context, alg jose.SignatureAlgorithm) (op.SigningKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.load(ctx, false); err != nil {
 		return nil, err
 	}
-	return m.current, nil
+	if k, ok := m.current[alg]; ok {
+		return k, nil
+	}
+	return m.current[m.defaultAlg()], nil
 }
 
 // KeySet returns the keys of JWKS: the current key and retired keys whose
@@ -108,12 +158,15 @@ func (m *Keys) Maintain(ctx context.Context) error {
 	return m.load(ctx, true)
 }
 
-// Rotate replaces the current key now, whatever its age (tests, operators).
+// Rotate replaces the current key of every algorithm now, whatever its
+// age (tests, operators).
 func (m *Keys) Rotate(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.rotate(ctx, true); err != nil {
-		return err
+	for _, alg := range m.algorithms() {
+		if err := m.rotate(ctx, alg, true); err != nil {
+			return err
+		}
 	}
 	return m.load(ctx, true)
 }
@@ -147,37 +200,56 @@ func (m *Keys) load(ctx context.Context, force bool) error {
 		if err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
-		cur := currentKey(keys)
-		if (cur == nil || now.Sub(cur.CreatedAt) >= m.RotateEvery) && attempt == 0 {
-			if err := m.rotate(ctx, false); err != nil {
-				return err
+		rotated := false
+		for _, alg := range m.algorithms() {
+			cur := currentKey(keys, alg)
+			if (cur == nil || now.Sub(cur.CreatedAt) >= m.RotateEvery) && attempt == 0 {
+				if err := m.rotate(ctx, alg, false); err != nil {
+					return err
+				}
+				rotated = true
 			}
+		}
+		if rotated {
 			continue
 		}
-		if cur == nil {
-			return errors.New("signing keys: no current key")
+		for _, alg := range m.algorithms() {
+			if currentKey(keys, alg) == nil {
+				return fmt.Errorf("signing keys: no current %s key", alg)
+			}
 		}
-		return m.install(ctx, keys, cur, now)
+		return m.install(ctx, keys, now)
 	}
 }
 
-func currentKey(keys []store.SigningKey) *store.SigningKey {
+// currentKey is the key of alg that is not retired (the newest first).
+func currentKey(keys []store.SigningKey, alg jose.SignatureAlgorithm) *store.SigningKey {
 	for i := range keys {
-		if keys[i].RetiredAt.IsZero() {
+		if keys[i].RetiredAt.IsZero() && keyAlg(keys[i]) == alg {
 			return &keys[i]
 		}
 	}
 	return nil
 }
 
+// keyAlg is the algorithm of a stored key; keys stored before there were
+// several algorithms are RS256.
+func keyAlg(k store.SigningKey) jose.SignatureAlgorithm {
+	if k.Algorithm == "" {
+		return jose.RS256
+	}
+	return jose.SignatureAlgorithm(k.Algorithm)
+}
+
 // install decrypts the listed keys into the cache and deletes keys that
 // left JWKS.
-func (m *Keys) install(ctx context.Context, keys []store.SigningKey, cur *store.SigningKey, now time.Time) error {
+func (m *Keys) install(ctx context.Context, keys []store.SigningKey, now time.Time) error {
 	if m.cache == nil {
-		m.cache = map[string]*rsa.PrivateKey{}
+		m.cache = map[string]crypto.Signer{}
 	}
 	var public []op.Key
 	seen := map[string]bool{}
+	current := map[jose.SignatureAlgorithm]*signingKey{}
 	for _, k := range keys {
 		if !k.RetiredAt.IsZero() && !now.Before(k.PublishUntil) {
 			if err := m.Store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -194,9 +266,10 @@ func (m *Keys) install(ctx context.Context, keys []store.SigningKey, cur *store.
 			m.cache[k.ID] = priv
 		}
 		seen[k.ID] = true
-		public = append(public, publicKey{id: k.ID, key: &priv.PublicKey})
-		if k.ID == cur.ID {
-			m.current = &signingKey{id: k.ID, key: priv}
+		alg := keyAlg(k)
+		public = append(public, publicKey{id: k.ID, alg: alg, key: priv.Public()})
+		if cur := currentKey(keys, alg); cur != nil && cur.ID == k.ID {
+			current[alg] = &signingKey{id: k.ID, alg: alg, key: priv}
 		}
 	}
 	for id := range m.cache {
@@ -204,8 +277,24 @@ func (m *Keys) install(ctx context.Context, keys []store.SigningKey, cur *store.
 			delete(m.cache, id)
 		}
 	}
-	m.public, m.loadedAt = public, now
+	m.public, m.current, m.loadedAt = public, current, now
 	return nil
+}
+
+// newPrivateKey generates a key for alg.
+func (m *Keys) newPrivateKey(alg jose.SignatureAlgorithm) (crypto.Signer, error) {
+	switch alg {
+	case jose.ES256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.EdDSA:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	}
+	bits := m.Bits
+	if bits == 0 {
+		bits = 2048
+	}
+	return rsa.GenerateKey(rand.Reader, bits)
 }
 
 // rotate creates a key of the next generation and retires the current one
@@ -213,12 +302,8 @@ func (m *Keys) install(ctx context.Context, keys []store.SigningKey, cur *store.
 // that the current key is still due, so a replica that read the list before
 // another replica's rotation committed does not rotate again. Losing the
 // race to another replica is no error.
-func (m *Keys) rotate(ctx context.Context, force bool) error {
-	bits := m.Bits
-	if bits == 0 {
-		bits = 2048
-	}
-	priv, err := rsa.GenerateKey(rand.Reader, bits)
+func (m *Keys) rotate(ctx context.Context, alg jose.SignatureAlgorithm, force bool) error {
+	priv, err := m.newPrivateKey(alg)
 	if err != nil {
 		return err
 	}
@@ -227,7 +312,7 @@ func (m *Keys) rotate(ctx context.Context, force bool) error {
 	if _, err := rand.Read(idb); err != nil {
 		return err
 	}
-	k := store.SigningKey{ID: hex.EncodeToString(idb), Algorithm: string(Algorithm), CreatedAt: now}
+	k := store.SigningKey{ID: hex.EncodeToString(idb), Algorithm: string(alg), CreatedAt: now}
 	if k.PrivateEnc, err = m.encrypt(k.ID, priv); err != nil {
 		return err
 	}
@@ -240,7 +325,7 @@ func (m *Keys) rotate(ctx context.Context, force bool) error {
 			k.Generation = keys[0].Generation
 		}
 		k.Generation++
-		cur := currentKey(keys)
+		cur := currentKey(keys, alg)
 		if !force && cur != nil && now.Sub(cur.CreatedAt) < m.RotateEvery {
 			return errNotDue
 		}
@@ -255,7 +340,7 @@ func (m *Keys) rotate(ctx context.Context, force bool) error {
 		return nil // another replica rotated at the same moment
 	}
 	if err == nil && m.Log != nil {
-		m.Log.Info("oidc signing key rotated", "kid", k.ID, "generation", k.Generation)
+		m.Log.Info("oidc signing key rotated", "kid", k.ID, "alg", string(alg), "generation", k.Generation)
 	}
 	return err
 }
@@ -271,7 +356,7 @@ func (m *Keys) aead() (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (m *Keys) encrypt(id string, priv *rsa.PrivateKey) ([]byte, error) {
+func (m *Keys) encrypt(id string, priv crypto.Signer) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		return nil, err
@@ -291,7 +376,7 @@ func (m *Keys) encrypt(id string, priv *rsa.PrivateKey) ([]byte, error) {
 // key-encryption key differs from the one it was stored with.
 var ErrWrongKEK = errors.New("oidc: a signing key cannot be decrypted: the key-encryption key differs from the one the key was stored with (every replica needs the same --key-encryption-key)")
 
-func (m *Keys) decrypt(k store.SigningKey) (*rsa.PrivateKey, error) {
+func (m *Keys) decrypt(k store.SigningKey) (crypto.Signer, error) {
 	g, err := m.aead()
 	if err != nil {
 		return nil, err
@@ -307,9 +392,13 @@ func (m *Keys) decrypt(k store.SigningKey) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	priv, ok := key.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("signing key %s is not an RSA key", k.ID)
+	switch priv := key.(type) {
+	case *rsa.PrivateKey:
+		return priv, nil
+	case *ecdsa.PrivateKey:
+		return priv, nil
+	case ed25519.PrivateKey:
+		return priv, nil
 	}
-	return priv, nil
+	return nil, fmt.Errorf("signing key %s: unsupported key type %T", k.ID, key)
 }

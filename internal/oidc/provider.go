@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -67,6 +69,11 @@ type Config struct {
 	RefreshTokenLifetime time.Duration // default 10 hours (SPEC §8: sessions last 10 hours at most); bounded by the session's end
 	OfflineTokenLifetime time.Duration // offline_access refresh tokens; default 30 days
 	KeyRotation          time.Duration // default 30 days
+	// SigningAlgorithms are kept with a current key each, rotated and
+	// published (SPEC §9); RS256 alone when empty. DefaultSigningAlg signs
+	// for clients that name none (--default-signing-alg; RS256 when empty).
+	SigningAlgorithms []jose.SignatureAlgorithm
+	DefaultSigningAlg jose.SignatureAlgorithm
 }
 
 // Paths of the pages this package serves beside the protocol endpoints.
@@ -125,8 +132,12 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"), cop: http.NewCrossOriginProtection()}
 	maxLife := max(cfg.AccessTokenLifetime, cfg.IDTokenLifetime)
+	if cfg.DefaultSigningAlg != "" && !slices.Contains(cfg.SigningAlgorithms, cfg.DefaultSigningAlg) &&
+		!(len(cfg.SigningAlgorithms) == 0 && cfg.DefaultSigningAlg == Algorithm) {
+		return nil, fmt.Errorf("oidc: default signing algorithm %s is not one of %v", cfg.DefaultSigningAlg, cfg.SigningAlgorithms)
+	}
 	p.keys = &Keys{Store: cfg.Store, KEK: cfg.KEK, Now: cfg.Now, RotateEvery: cfg.KeyRotation,
-		PublishAfterRetire: maxLife + 5*time.Minute, Log: cfg.Log}
+		PublishAfterRetire: maxLife + 5*time.Minute, Log: cfg.Log, Algorithms: cfg.SigningAlgorithms, Default: cfg.DefaultSigningAlg}
 	p.storage = &Storage{Store: cfg.Store, Graphs: cfg.Graphs, Keys: p.keys, Now: cfg.Now,
 		LoginPath: p.prefix + ContinuePath, AuthRequestLifetime: 10 * time.Minute,
 		AccessTokenLifetime: cfg.AccessTokenLifetime, IDTokenLifetime: cfg.IDTokenLifetime,
@@ -198,7 +209,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 		mux.Handle(p.prefix+path, h)
 	}
 	mux.Handle(p.prefix+"/revoke", p.unavailableAs503(guardToken(h)))
-	mux.Handle(p.prefix+"/oauth/token", p.unavailableAs503(noStore(guardToken(fixTokenScope(h)))))
+	mux.Handle(p.prefix+"/oauth/token", p.unavailableAs503(noStore(guardToken(p.withClientAlg(fixTokenScope(h))))))
 	mux.Handle(p.prefix+"/oauth/introspect", p.unavailableAs503(noStore(guardToken(h))))
 	mux.Handle(p.prefix+"/userinfo", p.unavailableAs503(bearerChallenge(h)))
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)

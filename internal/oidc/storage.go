@@ -407,15 +407,21 @@ func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return t.UserID, t.ID, nil
 }
 
-// SigningKey is the current signing key (Keys).
+// SigningKey is the current signing key of the algorithm the request's
+// client chose (id_token_signed_response_alg, put in ctx by withClientAlg),
+// else of the server's default (Keys).
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	return s.Keys.SigningKey(ctx)
+	alg, _ := ctx.Value(algKey{}).(jose.SignatureAlgorithm)
+	return s.Keys.SigningKeyFor(ctx, alg)
 }
 
-// SignatureAlgorithms: RS256 only.
+// SignatureAlgorithms are the algorithms with a current key (discovery).
 func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{Algorithm}, nil
+	return s.Keys.algorithms(), nil
 }
+
+// algKey is the context key of the signing algorithm of a token request.
+type algKey struct{}
 
 // KeySet is the JWKS (Keys).
 func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.Keys.KeySet(ctx) }

@@ -24,8 +24,11 @@ type OIDCClient struct {
 	AccessAPI bool
 	// ResourceServer: may introspect tokens issued to other clients.
 	ResourceServer bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// IDTokenAlg is id_token_signed_response_alg: RS256, ES256 or EdDSA;
+	// empty: the server's default (--default-signing-alg).
+	IDTokenAlg string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // OIDCClients keeps the registered relying parties.

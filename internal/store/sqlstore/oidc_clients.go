@@ -10,7 +10,7 @@ import (
 )
 
 const oidcClientCols = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
- public, grant_types, itsm, access_roles, claims, created_at, updated_at, access_api, resource_server`
+ public, grant_types, itsm, access_roles, claims, created_at, updated_at, access_api, resource_server, id_token_alg`
 
 // jsonText encodes v as JSON text for a TEXT column.
 func jsonText(v any) string {
@@ -26,7 +26,7 @@ func scanOIDCClient(r interface{ Scan(...any) error }) (store.OIDCClient, error)
 	var redirects, postLogout, grants, access, claims string
 	var created, updated int64
 	err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &redirects, &postLogout, &c.BackchannelLogoutURI,
-		&c.Public, &grants, &c.ITSM, &access, &claims, &created, &updated, &c.AccessAPI, &c.ResourceServer)
+		&c.Public, &grants, &c.ITSM, &access, &claims, &created, &updated, &c.AccessAPI, &c.ResourceServer, &c.IDTokenAlg)
 	if err != nil {
 		return c, notFound(err)
 	}
@@ -58,10 +58,10 @@ func (q *queries) CreateOIDCClient(ctx context.Context, c store.OIDCClient) (sto
 		c.Claims = []string{}
 	}
 	_, err := q.exec(ctx, `INSERT INTO oidc_clients (`+oidcClientCols+`)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs),
 		c.BackchannelLogoutURI, c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now), toMicros(now),
-		c.AccessAPI, c.ResourceServer)
+		c.AccessAPI, c.ResourceServer, c.IDTokenAlg)
 	if errors.Is(err, store.ErrConflict) {
 		return store.OIDCClient{}, &store.ConflictError{Field: "client_id"}
 	}
@@ -89,10 +89,10 @@ func (q *queries) UpdateOIDCClient(ctx context.Context, c store.OIDCClient) (sto
 	}
 	err := q.execOne(ctx, `UPDATE oidc_clients SET name = $1, secret_hash = $2, redirect_uris = $3,
  post_logout_redirect_uris = $4, backchannel_logout_uri = $5, public = $6, grant_types = $7, itsm = $8,
- access_roles = $9, claims = $10, updated_at = $11, access_api = $12, resource_server = $13 WHERE id = $14`,
+ access_roles = $9, claims = $10, updated_at = $11, access_api = $12, resource_server = $13, id_token_alg = $14 WHERE id = $15`,
 		c.Name, c.SecretHash, jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), c.BackchannelLogoutURI,
 		c.Public, jsonText(c.GrantTypes), c.ITSM, jsonText(c.AccessRoles), jsonText(c.Claims), toMicros(now),
-		c.AccessAPI, c.ResourceServer, c.ID)
+		c.AccessAPI, c.ResourceServer, c.IDTokenAlg, c.ID)
 	if err != nil {
 		return store.OIDCClient{}, err
 	}
