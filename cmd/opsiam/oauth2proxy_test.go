@@ -198,3 +198,36 @@ func setPasswordFromMail(t *testing.T, base, password string) {
 		t.Fatalf("setting the password: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// TestOAuth2ProxyVerifiesES256AndEdDSA: oauth2-proxy, which verifies ID
+// tokens with the algorithms discovery lists, signs users in with clients
+// whose ID tokens are ES256 and EdDSA (issue 15, interoperability).
+func TestOAuth2ProxyVerifiesES256AndEdDSA(t *testing.T) {
+	testenv.OAuth2Proxy(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	const pw = "a long admin secret"
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	addrs := map[string]string{}
+	secrets := map[string]string{}
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		addrs[alg] = freeAddr(t)
+		out := runWithEnv(t, nil, "client", "add", "--data-dir", dir, "--client-id", "proxy-"+alg, "--name", "oauth2-proxy "+alg,
+			"--id-token-alg", alg, "--redirect-uri", "http://"+addrs[alg]+"/oauth2/callback")
+		secrets[alg] = secretRE.FindStringSubmatch(out)[1]
+	}
+	base, _ := startServer(t, nil, "--data-dir", dir)
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		logs := startOAuth2Proxy(t, base, "proxy-"+alg, secrets[alg], addrs[alg])
+		jar, _ := cookiejar.New(nil)
+		b := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := b.Get("http://" + addrs[alg] + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := oidctest.ReadBody(t, resp)
+		resp = oidctest.SubmitLogin(t, b, resp.Request.URL, page, "admin", pw)
+		if body := oidctest.ReadBody(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: oauth2-proxy answered %d\n%s\nproxy:\n%s", alg, resp.StatusCode, body, logs)
+		}
+	}
+}

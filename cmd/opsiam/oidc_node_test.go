@@ -20,6 +20,11 @@ import (
 // in CI) when node or the script's node_modules (`npm ci`, done by .ci/run)
 // are missing.
 func nodeRP(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, *strings.Builder) {
+	return nodeRPWith(t, nil, args...)
+}
+
+// nodeRPWith is nodeRP with extra environment variables (RP_ALG).
+func nodeRPWith(t *testing.T, env []string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -34,6 +39,9 @@ func nodeRP(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Sca
 	}
 	cmd := exec.Command(node, append([]string{"rp.mjs"}, args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	in, err := cmd.StdinPipe()
@@ -66,6 +74,7 @@ func nodeRP(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Sca
 // nodeStep is one line the script prints.
 type nodeStep struct {
 	Step         string          `json:"step"`
+	Alg          string          `json:"alg"`
 	URL          string          `json:"url"`
 	Error        string          `json:"error"`
 	Cause        string          `json:"cause"`
@@ -211,5 +220,37 @@ func TestOIDCNodeConfidentialClient(t *testing.T) {
 	s = readStep(t, sc, stderr) // the script gives up after 20 s without a token
 	if s.Step != "logged_out" || s.LogoutSub != sub || s.LogoutSID != sid || s.Typ != "logout+jwt" || s.RefreshAfterLogout != "invalid_grant" {
 		t.Fatalf("back-channel logout seen by openid-client: %+v", s)
+	}
+}
+
+// TestOIDCNodeRelyingPartyES256AndEdDSA is the interoperability part of
+// issue 15: openid-client, told the client's id_token_signed_response_alg,
+// verifies ES256 and EdDSA ID tokens (of the code and of a refresh).
+func TestOIDCNodeRelyingPartyES256AndEdDSA(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	const pw = "a long admin secret"
+	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		runWithEnv(t, nil, "client", "add", "--data-dir", dir, "--client-id", "node-"+alg, "--name", "Node "+alg, "--public",
+			"--id-token-alg", alg, "--redirect-uri", oidctest.RedirectURI("node-"+alg), "--post-logout-redirect-uri", oidctest.PostLogoutURI("node-"+alg))
+	}
+	base, _ := startServer(t, nil, "--data-dir", dir)
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			id := "node-" + alg
+			_, in, sc, stderr := nodeRPWith(t, []string{"RP_ALG=" + alg}, base, id, oidctest.RedirectURI(id), oidctest.PostLogoutURI(id))
+			s := readStep(t, sc, stderr)
+			cb, res := oidctest.Browse(t, oidctest.Browser(t), s.URL, "admin", pw)
+			if cb == nil || res.Code == "" {
+				t.Fatalf("authorization: %+v", res)
+			}
+			if _, err := io.WriteString(in, cb.String()+"\n"); err != nil {
+				t.Fatal(err)
+			}
+			s = readStep(t, sc, stderr)
+			if s.Step != "done" || s.Alg != alg || s.Claims.PreferredUsername != "admin" || s.RefreshedSub != s.Claims.Sub {
+				t.Fatalf("openid-client with %s: %+v", alg, s)
+			}
+		})
 	}
 }

@@ -65,7 +65,10 @@ async function main() {
     auth = client.ClientSecretBasic(secret)
   }
   const options = new URL(issuer).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined
-  const config = await client.discovery(new URL(issuer), clientId, undefined, auth, options)
+  // RP_ALG: the client's id_token_signed_response_alg (ES256, EdDSA), which
+  // openid-client then requires of every ID token.
+  const metadata = process.env.RP_ALG ? { id_token_signed_response_alg: process.env.RP_ALG } : undefined
+  const config = await client.discovery(new URL(issuer), clientId, metadata, auth, options)
   const meta = config.serverMetadata()
   if (meta.issuer !== issuer) throw new Error(`discovered issuer ${meta.issuer}`)
 
@@ -111,6 +114,7 @@ async function main() {
   })
   say({
     step: 'done',
+    alg: JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString()).alg,
     claims,
     userinfo,
     refreshed_sub: refreshedClaims?.sub,
