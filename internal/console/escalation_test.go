@@ -2,11 +2,15 @@ package console_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/store"
 )
 
 // TestConsoleNoEscalationAndAdminWhole is rules 1 and 2 of issue 13
@@ -62,6 +66,40 @@ func TestConsoleNoEscalationAndAdminWhole(t *testing.T) {
 		grants, err := s.db.UserGrants(ctx, admin.ID)
 		if err != nil || len(grants.Direct) == 0 {
 			t.Fatalf("admin's roles after the refusal: %+v %v", grants, err)
+		}
+	})
+}
+
+// TestConsoleRules3And4 is rules 3 and 4 of issue 13 through the console,
+// on both databases: a user name that is another user's mail address is
+// refused next to its field; disabling a user in the console ends its
+// platform token for good.
+func TestConsoleRules3And4(t *testing.T) {
+	databases(t, func(t *testing.T, s *server) {
+		ctx := context.Background()
+		if err := s.svc.SetPassword(ctx, sys, "admin", "admin password 12"); err != nil {
+			t.Fatal(err)
+		}
+		cl := s.signIn(t, "admin", "admin password 12")
+		bob := s.user(t, "bob")
+		code, body := cl.post("/console/users/new?pi=1", "/console/users/new", url.Values{"pi": {"1"}, "username": {bob.Email},
+			"email": {"other@example.test"}, "first_name": {"B"}, "last_name": {"L"}, "timezone": {"UTC"}})
+		i := strings.Index(body, `id="f-username"`)
+		if code != http.StatusUnprocessableEntity || i < 0 || !strings.Contains(body[i:i+400], "mail address of another user") {
+			t.Fatalf("a user name that is bob's mail address: %d\n%s", code, body)
+		}
+
+		if _, _, err := s.svc.IssueToken(ctx, sys, bob.ID, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := cl.post("/console/users", "/console/users/bulk", url.Values{"action": {"disable"}, "id": {string(bob.ID)}}); code >= 400 {
+			t.Fatalf("disable in the console: %d\n%s", code, body)
+		}
+		if _, err := s.svc.SetEnabled(ctx, sys, directory.Scope{}, bob.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.PlatformToken(ctx, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("bob's platform token after disable and enable: %v", err)
 		}
 	})
 }

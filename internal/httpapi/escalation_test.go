@@ -167,3 +167,20 @@ func TestIdentifiersNeverCollide(t *testing.T) {
 			body: map[string]any{"email": "dave@example.org"}}), "email/taken")
 	})
 }
+
+// TestDisableEndsTokenForGood is rule 3 of issue 13 through the REST API
+// on both databases: a platform token does not come back when its user is
+// enabled again.
+func TestDisableEndsTokenForGood(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		id, tok := e.newUser("gone", directory.RoleNameManager)
+		if r := e.do(req{method: "GET", path: "/users", token: tok}); r.status != http.StatusOK {
+			t.Fatalf("before: %d", r.status)
+		}
+		e.must(200, "PATCH", "/users/"+id, map[string]any{"enabled": false})
+		e.must(200, "PATCH", "/users/"+id, map[string]any{"enabled": true})
+		if r := e.do(req{method: "GET", path: "/users", token: tok}); r.status != http.StatusUnauthorized {
+			t.Fatalf("the old token after disable and enable: %d", r.status)
+		}
+	})
+}
