@@ -184,3 +184,42 @@ func TestDisableEndsTokenForGood(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerManagerOnlyInsideItsCustomer is rule 6 of issue 13 through
+// the REST API on both databases: a Customer Manager enables, disables and
+// resets the users of its own customer, and nothing else.
+func TestCustomerManagerOnlyInsideItsCustomer(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		acme := e.must(201, "POST", "/customers", map[string]any{"code": "ACME", "name": "Acme"}).str("id")
+		other := e.must(201, "POST", "/customers", map[string]any{"code": "OTHER", "name": "Other"}).str("id")
+		cmID := e.must(201, "POST", "/users", userBody("cm", map[string]any{"customer_id": acme})).str("id")
+		e.must(200, "POST", "/users/"+cmID+"/roles", map[string]any{"role_ids": []string{e.roleID(directory.RoleNameCustomerManager)}})
+		cm := e.token(cmID)
+		mine := e.must(201, "POST", "/users", userBody("mine", map[string]any{"customer_id": acme})).str("id")
+		theirs := e.must(201, "POST", "/users", userBody("theirs", map[string]any{"customer_id": other})).str("id")
+		staff := e.must(201, "POST", "/users", userBody("staff", nil)).str("id")
+		for _, tc := range []struct {
+			method, path string
+			body         any
+			want         int
+		}{
+			{"PATCH", "/users/" + mine, map[string]any{"enabled": false}, 200},
+			{"PATCH", "/users/" + mine, map[string]any{"enabled": true}, 200},
+			{"POST", "/users/" + mine + "/password-reset", nil, 202},
+			{"PATCH", "/users/" + mine, map[string]any{"note": "x"}, 403},
+			{"DELETE", "/users/" + mine, nil, 403},
+			{"POST", "/users/" + mine + "/roles", map[string]any{"role_ids": []string{e.roleID(directory.RoleNameCustomerUser)}}, 403},
+			{"PATCH", "/users/" + theirs, map[string]any{"enabled": false}, 404},
+			{"PATCH", "/users/" + staff, map[string]any{"enabled": false}, 404},
+			{"POST", "/users/" + theirs + "/password-reset", nil, 404},
+		} {
+			if r := e.do(req{method: tc.method, path: tc.path, token: cm, body: tc.body}); r.status != tc.want {
+				t.Errorf("%s %s %v: %d, want %d: %s", tc.method, tc.path, tc.body, r.status, tc.want, r.raw)
+			}
+		}
+		bulk := e.do(req{method: "POST", path: "/users/bulk", token: cm, body: map[string]any{"action": "disable", "ids": []string{mine, theirs}}})
+		if bulk.status != 200 || bulk.items()[0]["ok"] != true || bulk.items()[1]["status"] != float64(404) {
+			t.Errorf("bulk by the customer manager: %d %s", bulk.status, bulk.raw)
+		}
+	})
+}
