@@ -51,7 +51,7 @@ func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, cu
 		if err := s.endOtherAccess(ctx, tx, u.ID, keep); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, src, "auth.password_change", u.ID, nil)
+		return s.audit(ctx, tx, src, store.ActionAuthPasswordChange, u.ID, nil)
 	})
 }
 
@@ -120,7 +120,7 @@ func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, sr
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, src, "auth.password_change_failed", u.ID, map[string]int{"failures": n}); err != nil {
+		if err := s.audit(ctx, tx, src, store.ActionAuthPasswordChangeFailed, u.ID, map[string]int{"failures": n}); err != nil {
 			return err
 		}
 		if u.IsReserved() && s.Policy.AccountPasswordFailures > 0 && n >= s.Policy.AccountPasswordFailures {
@@ -137,7 +137,7 @@ func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, sr
 				return err
 			}
 			locked = true
-			return s.audit(ctx, tx, src, "user.lock", u.ID, map[string]any{"locked_until": st.LockedUntil,
+			return s.audit(ctx, tx, src, store.ActionUserLock, u.ID, map[string]any{"locked_until": st.LockedUntil,
 				"reason": "wrong current password on the account page"})
 		}
 		if !off {
@@ -147,7 +147,7 @@ func (s *Service) wrongCurrentPassword(ctx context.Context, u directory.User, sr
 		if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, src, "user.disable", u.ID, map[string]string{"reason": "wrong current password on the account page"}); err != nil {
+		if err := s.audit(ctx, tx, src, store.ActionUserDisable, u.ID, map[string]string{"reason": "wrong current password on the account page"}); err != nil {
 			return err
 		}
 		return userUpdated(ctx, tx, u.ID)
@@ -187,7 +187,7 @@ func (s *Service) SetTimezone(ctx context.Context, u directory.User, tz string, 
 		if out, err = tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, src, "user.update", u.ID, map[string]string{"timezone": out.Timezone}); err != nil {
+		if err := s.audit(ctx, tx, src, store.ActionUserUpdate, u.ID, map[string]string{"timezone": out.Timezone}); err != nil {
 			return err
 		}
 		return userUpdated(ctx, tx, u.ID)

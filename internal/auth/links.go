@@ -91,7 +91,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, purpose, token, passw
 				return err
 			}
 		}
-		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.password_set", u.ID,
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthPasswordSet, u.ID,
 			map[string]string{"via": purpose})
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -137,7 +137,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, src Source) (di
 			}
 		}
 		out = u
-		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.email_verified", u.ID,
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthEmailVerified, u.ID,
 			map[string]string{"email": u.Email})
 	})
 	if errors.Is(err, store.ErrNotFound) {

@@ -170,7 +170,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, token, code string, src 
 		if err := tx.ConfirmOTP(ctx, u.ID, step); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.otp_enrol", u.ID, nil)
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthOtpEnrol, u.ID, nil)
 	})
 	if err != nil {
 		return "", store.Session{}, err

@@ -134,7 +134,7 @@ func (s *Service) end(ctx context.Context, sess store.Session, src Source) error
 		if sess.Stage != store.StageFull {
 			return nil
 		}
-		return s.audit(ctx, tx, src, "auth.sign_out", sess.UserID, nil)
+		return s.audit(ctx, tx, src, store.ActionAuthSignOut, sess.UserID, nil)
 	})
 }
 

@@ -59,16 +59,16 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		st, err := tx.RecordSignInFailure(ctx, u.ID, s.Now(), s.Policy.Lockout)
 		if u.ID == "" && errors.Is(err, store.ErrNotFound) {
-			return s.audit(ctx, tx, src, "auth.sign_in_failed", "", map[string]string{"step": step})
+			return s.audit(ctx, tx, src, store.ActionAuthSignInFailed, "", map[string]string{"step": step})
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, src, "auth.sign_in_failed", u.ID, map[string]any{"step": step, "failures": st.Failures}); err != nil {
+		if err := s.audit(ctx, tx, src, store.ActionAuthSignInFailed, u.ID, map[string]any{"step": step, "failures": st.Failures}); err != nil {
 			return err
 		}
 		if st.JustLocked {
-			return s.audit(ctx, tx, src, "user.lock", u.ID, map[string]any{"locked_until": st.LockedUntil})
+			return s.audit(ctx, tx, src, store.ActionUserLock, u.ID, map[string]any{"locked_until": st.LockedUntil})
 		}
 		return nil
 	})
@@ -98,7 +98,7 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull, pendingHash != ""); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, "auth.sign_in", u.ID, nil)
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthSignIn, u.ID, nil)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", store.Session{}, ErrInvalidCredentials
@@ -116,6 +116,6 @@ func (s *Service) Unlock(ctx context.Context, u directory.UserID, src Source) er
 		if err := tx.ClearLockout(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, src, "user.unlock", u, nil)
+		return s.audit(ctx, tx, src, store.ActionUserUnlock, u, nil)
 	})
 }

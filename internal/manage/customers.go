@@ -32,7 +32,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a Caller, c directory.Cust
 		if created, err = tx.CreateCustomer(ctx, c); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.create", "customer", string(created.ID), nil, created)
+		return s.audit(ctx, tx, a, store.ActionCustomerCreate, "customer", string(created.ID), nil, created)
 	})
 	return created, err
 }
@@ -72,7 +72,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a Caller, id directory.Cus
 		if updated, err = tx.UpdateCustomer(ctx, c); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.update", "customer", string(id), old, updated)
+		return s.audit(ctx, tx, a, store.ActionCustomerUpdate, "customer", string(id), old, updated)
 	})
 	return updated, err
 }

@@ -39,7 +39,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Caller, g directory.Group) 
 		if created, err = tx.CreateGroup(ctx, g); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "group.create", "group", string(created.ID), nil, created); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionGroupCreate, "group", string(created.ID), nil, created); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, provision.TopicGroupCreated, "group:"+string(created.ID), groupPayload(created))
@@ -77,7 +77,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Caller, id directory.GroupI
 		if updated, err = tx.UpdateGroup(ctx, g); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "group.update", "group", string(id), old, updated); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionGroupUpdate, "group", string(id), old, updated); err != nil {
 			return err
 		}
 		payload := groupPayload(updated)
@@ -112,7 +112,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Caller, id directory.GroupI
 		if err := adminWhole(ctx, tx, "group_id"); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "group.delete", "group", string(id), old, nil); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionGroupDelete, "group", string(id), old, nil); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, provision.TopicGroupDeleted, "group:"+string(id), groupPayload(old))
@@ -170,7 +170,7 @@ func (s *Service) AddMembers(ctx context.Context, a Caller, id directory.GroupID
 					return err
 				}
 			}
-			if err := s.audit(ctx, tx, a, "group.member_add", "group", string(id), nil,
+			if err := s.audit(ctx, tx, a, store.ActionGroupMemberAdd, "group", string(id), nil,
 				map[string]string{"user_id": string(uid), "username": u.Username}); err != nil {
 				return err
 			}
@@ -211,7 +211,7 @@ func (s *Service) RemoveMember(ctx context.Context, a Caller, id directory.Group
 		if err := adminWhole(ctx, tx, "user_id"); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "group.member_remove", "group", string(id),
+		if err := s.audit(ctx, tx, a, store.ActionGroupMemberRemove, "group", string(id),
 			map[string]string{"user_id": string(uid), "username": u.Username}, nil); err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func (s *Service) SetRelation(ctx context.Context, a Caller, from, to directory.
 		if err := tx.SetRelation(ctx, rel); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "group.relation_set", "group", string(from), nil,
+		return s.audit(ctx, tx, a, store.ActionGroupRelationSet, "group", string(from), nil,
 			map[string]string{"group_id": string(to), "type": string(t)})
 	})
 }
@@ -261,7 +261,7 @@ func (s *Service) RemoveRelation(ctx context.Context, a Caller, from, to directo
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "group.relation_remove", "group", string(from),
+		return s.audit(ctx, tx, a, store.ActionGroupRelationRemove, "group", string(from),
 			map[string]string{"group_id": string(to)}, nil)
 	})
 }

@@ -29,7 +29,7 @@ func (s *Service) CreateRole(ctx context.Context, a Caller, r directory.Role) (d
 		if created, err = tx.CreateRole(ctx, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "role.create", "role", string(created.ID), nil, created)
+		return s.audit(ctx, tx, a, store.ActionRoleCreate, "role", string(created.ID), nil, created)
 	})
 	return created, err
 }
@@ -76,7 +76,7 @@ func (s *Service) UpdateRole(ctx context.Context, a Caller, id directory.RoleID,
 		if updated, err = tx.UpdateRole(ctx, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "role.update", "role", string(id), old, updated)
+		return s.audit(ctx, tx, a, store.ActionRoleUpdate, "role", string(id), old, updated)
 	})
 	return updated, err
 }
@@ -106,7 +106,7 @@ func (s *Service) DeleteRole(ctx context.Context, a Caller, id directory.RoleID,
 		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "role.delete", "role", string(id), old, nil)
+		return s.audit(ctx, tx, a, store.ActionRoleDelete, "role", string(id), old, nil)
 	})
 }
 
@@ -147,7 +147,7 @@ func (s *Service) AddContains(ctx context.Context, a Caller, parent directory.Ro
 			if err := tx.AddContainment(ctx, parent, child); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, a, "role.contains_add", "role", string(parent), nil,
+			if err := s.audit(ctx, tx, a, store.ActionRoleContainsAdd, "role", string(parent), nil,
 				map[string]string{"role_id": string(child)}); err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func (s *Service) RemoveContains(ctx context.Context, a Caller, parent, child di
 		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "role.contains_remove", "role", string(parent),
+		return s.audit(ctx, tx, a, store.ActionRoleContainsRemove, "role", string(parent),
 			map[string]string{"role_id": string(child)}, nil)
 	})
 }
@@ -247,7 +247,7 @@ func (s *Service) AssignUserRoles(ctx context.Context, a Caller, uid directory.U
 			if err := tx.AssignUserRole(ctx, uid, r.ID); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, a, "user.role_assign", "user", string(uid), nil,
+			if err := s.audit(ctx, tx, a, store.ActionUserRoleAssign, "user", string(uid), nil,
 				map[string]string{"role_id": string(r.ID), "role": r.Name}); err != nil {
 				return err
 			}
@@ -278,7 +278,7 @@ func (s *Service) UnassignUserRole(ctx context.Context, a Caller, uid directory.
 		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "user.role_unassign", "user", string(uid), map[string]string{"role_id": string(rid)}, nil)
+		return s.audit(ctx, tx, a, store.ActionUserRoleUnassign, "user", string(uid), map[string]string{"role_id": string(rid)}, nil)
 	})
 }
 
@@ -310,7 +310,7 @@ func (s *Service) AssignGroupRoles(ctx context.Context, a Caller, gid directory.
 			if err := tx.AssignGroupRole(ctx, gid, r.ID); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, a, "group.role_assign", "group", string(gid), nil,
+			if err := s.audit(ctx, tx, a, store.ActionGroupRoleAssign, "group", string(gid), nil,
 				map[string]string{"role_id": string(r.ID), "role": r.Name}); err != nil {
 				return err
 			}
@@ -344,6 +344,6 @@ func (s *Service) UnassignGroupRole(ctx context.Context, a Caller, gid directory
 		if err := adminWhole(ctx, tx, "role_id"); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "group.role_unassign", "group", string(gid), map[string]string{"role_id": string(rid)}, nil)
+		return s.audit(ctx, tx, a, store.ActionGroupRoleUnassign, "group", string(gid), map[string]string{"role_id": string(rid)}, nil)
 	})
 }

@@ -53,7 +53,7 @@ func (s *Service) IssueToken(ctx context.Context, a Caller, uid directory.UserID
 			ExpiresAt: info.ExpiresAt, IssuedBy: string(a.ID)}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "token.issue", "user", string(uid), nil,
+		return s.audit(ctx, tx, a, store.ActionTokenIssue, "user", string(uid), nil,
 			map[string]any{"created_at": info.CreatedAt, "expires_at": info.ExpiresAt})
 	})
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *Service) RevokeToken(ctx context.Context, a Caller, uid directory.UserI
 		if err := tx.DeletePlatformToken(ctx, uid); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "token.revoke", "user", string(uid), nil, nil)
+		return s.audit(ctx, tx, a, store.ActionTokenRevoke, "user", string(uid), nil, nil)
 	})
 }
 

@@ -52,7 +52,7 @@ func (m Tombstones) OnUserDelete(ctx context.Context, tx store.Tx, u directory.U
 	if err != nil {
 		return directory.Tombstone{}, false, fmt.Errorf("tombstone of user %q: %w", u.Username, err)
 	}
-	if err := tombstoneAudit(ctx, tx, who, now, "tombstone.create", nil, &ts); err != nil {
+	if err := tombstoneAudit(ctx, tx, who, now, store.ActionTombstoneCreate, nil, &ts); err != nil {
 		return directory.Tombstone{}, false, err
 	}
 	return ts, true, nil
@@ -145,10 +145,10 @@ func (m Tombstones) Apply(ctx context.Context, tx store.Tx, plan directory.Tombs
 		switch up.Action {
 		case directory.TombstoneTakeOver:
 			stored, err = tx.TakeOverTombstone(ctx, up.After)
-			action = "tombstone.take_over"
+			action = store.ActionTombstoneTakeOver
 		default:
 			stored, err = tx.RenameTombstone(ctx, up.After)
-			action = "tombstone.rename"
+			action = store.ActionTombstoneRename
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", action, up.Before.ID, err)

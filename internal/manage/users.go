@@ -136,7 +136,7 @@ func (s *Service) CreateUserResolving(ctx context.Context, a Caller, u directory
 		if err := checkCustomerOf(ctx, tx, g, created); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "user.create", "user", string(created.ID), nil, created); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionUserCreate, "user", string(created.ID), nil, created); err != nil {
 			return err
 		}
 		agg := "user:" + string(created.ID)
@@ -228,9 +228,9 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 				return err
 			}
 		}
-		action := "user.update"
+		action := store.ActionUserUpdate
 		if p.OnlyEnabled() {
-			action = map[bool]string{true: "user.enable", false: "user.disable"}[*p.Enabled]
+			action = map[bool]string{true: store.ActionUserEnable, false: store.ActionUserDisable}[*p.Enabled]
 		}
 		if err := s.audit(ctx, tx, a, action, "user", string(id), old, updated); err != nil {
 			return err
@@ -298,7 +298,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Caller, scope directory.Scop
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "user.delete", "user", string(id), old, nil); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionUserDelete, "user", string(id), old, nil); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, provision.TopicUserDeleted, "user:"+string(id),
@@ -322,7 +322,7 @@ func (s *Service) ResetPassword(ctx context.Context, a Caller, scope directory.S
 			return fieldError("enabled", directory.CodeNotAllowed,
 				"User %q is disabled; enable it before sending a password reset.", u.Username)
 		}
-		if err := s.audit(ctx, tx, a, "user.password_reset", "user", string(id), nil, nil); err != nil {
+		if err := s.audit(ctx, tx, a, store.ActionUserPasswordReset, "user", string(id), nil, nil); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, provision.TopicMailPasswordReset, "user:"+string(id), map[string]string{"user_id": string(id)})
@@ -346,7 +346,7 @@ func (s *Service) Unlock(ctx context.Context, a Caller, scope directory.Scope, i
 		if u, err = tx.GetUser(ctx, scope, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "user.unlock", "user", string(id), old, u)
+		return s.audit(ctx, tx, a, store.ActionUserUnlock, "user", string(id), old, u)
 	})
 	return u, err
 }
@@ -380,7 +380,7 @@ func (s *Service) SetPassword(ctx context.Context, a Caller, username, password 
 		if err := tx.DeleteUserMailLinks(ctx, u.ID, store.LinkPasswordSetup, store.LinkPasswordReset); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "user.set_password", "user", string(u.ID), nil, nil)
+		return s.audit(ctx, tx, a, store.ActionUserSetPassword, "user", string(u.ID), nil, nil)
 	})
 }
 

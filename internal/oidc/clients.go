@@ -128,7 +128,7 @@ func (s *ClientService) Create(ctx context.Context, actor Actor, in ClientInput)
 		if c, err = tx.CreateOIDCClient(ctx, c); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.create", c.ID, nil, NewClientView(c)))
+		return tx.AppendAudit(ctx, s.audit(actor, store.ActionOidcClientCreate, c.ID, nil, NewClientView(c)))
 	})
 	if err != nil {
 		return store.OIDCClient{}, "", err
@@ -172,7 +172,7 @@ func (s *ClientService) Update(ctx context.Context, actor Actor, id string, in C
 		if c, err = tx.UpdateOIDCClient(ctx, c); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.update", id, NewClientView(old), NewClientView(c)))
+		return tx.AppendAudit(ctx, s.audit(actor, store.ActionOidcClientUpdate, id, NewClientView(old), NewClientView(c)))
 	})
 	if err != nil {
 		return store.OIDCClient{}, "", err
@@ -199,7 +199,7 @@ func (s *ClientService) RotateSecret(ctx context.Context, actor Actor, id string
 		if _, err := tx.UpdateOIDCClient(ctx, c); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.secret_rotate", id, nil, nil))
+		return tx.AppendAudit(ctx, s.audit(actor, store.ActionOidcClientSecretRotate, id, nil, nil))
 	})
 	return secret, err
 }
@@ -224,7 +224,7 @@ func (s *ClientService) Delete(ctx context.Context, actor Actor, id string) erro
 		if err := tx.DeleteOIDCClient(ctx, id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.audit(actor, "oidc_client.delete", id, NewClientView(c), nil))
+		return tx.AppendAudit(ctx, s.audit(actor, store.ActionOidcClientDelete, id, NewClientView(c), nil))
 	})
 }
 

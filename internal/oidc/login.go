@@ -113,7 +113,7 @@ func (p *Provider) continueAuth(w http.ResponseWriter, r *http.Request) {
 		if err := tx.RecordOIDCSignIn(ctx, store.OIDCSignIn{SessionID: sid, ClientID: c.ID, UserID: string(sub.User.ID)}); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(ctx, p.audit(r, sub.User, "oidc.sign_in", c.ID)); err != nil {
+		if err := tx.AppendAudit(ctx, p.audit(r, sub.User, store.ActionOidcSignIn, c.ID)); err != nil {
 			return err
 		}
 		if c.ITSM {
@@ -186,7 +186,7 @@ func markITSMSignIn(ctx context.Context, tx store.Tx, id directory.UserID) error
 	}
 	after, _ := json.Marshal(map[string]bool{"itsm_signed_in": true})
 	if err := tx.AppendAudit(ctx, store.AuditRecord{ActorID: string(u.ID), ActorName: u.Username,
-		Action: "user.itsm_first_sign_in", TargetType: "user", TargetID: string(u.ID), Before: before, After: after}); err != nil {
+		Action: store.ActionUserItsmFirstSignIn, TargetType: "user", TargetID: string(u.ID), Before: before, After: after}); err != nil {
 		return err
 	}
 	payload, _ := json.Marshal(map[string]string{"user_id": string(u.ID)})
@@ -204,7 +204,7 @@ func (p *Provider) audit(r *http.Request, u directory.User, action, clientID str
 }
 
 func (p *Provider) auditRefusal(ctx context.Context, r *http.Request, u directory.User, c store.OIDCClient) {
-	if err := p.cfg.Store.AppendAudit(ctx, p.audit(r, u, "oidc.sign_in_refused", c.ID)); err != nil {
+	if err := p.cfg.Store.AppendAudit(ctx, p.audit(r, u, store.ActionOidcSignInRefused, c.ID)); err != nil {
 		p.cfg.Log.Error("oidc audit", "err", err)
 	}
 }

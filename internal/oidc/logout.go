@@ -177,7 +177,7 @@ func endSignIns(ctx context.Context, tx store.Tx, ins []store.OIDCSignIn, r *htt
 		if err := revoke(in); err != nil {
 			return err
 		}
-		rec := store.AuditRecord{ActorID: in.UserID, Action: "oidc.logout", TargetType: "oidc_client", TargetID: in.ClientID}
+		rec := store.AuditRecord{ActorID: in.UserID, Action: store.ActionOidcLogout, TargetType: "oidc_client", TargetID: in.ClientID}
 		if r != nil {
 			rec.Source = clientAddress(r)
 		}

@@ -144,7 +144,7 @@ func (s *Storage) revokeReplayed(ctx context.Context, id, userID, clientID strin
 		if err := tx.RevokeFamily(ctx, id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: "oidc.code_replayed",
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: store.ActionOidcCodeReplayed,
 			TargetType: "oidc_client", TargetID: clientID})
 	})
 }
@@ -231,7 +231,7 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return nil
 		}
 		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: "client:" + t.ClientID, ActorName: t.ClientID,
-			Source: "oidc", Action: "oidc.client_token", TargetType: "oidc_client", TargetID: t.ClientID})
+			Source: "oidc", Action: store.ActionOidcClientToken, TargetType: "oidc_client", TargetID: t.ClientID})
 	})
 	if err != nil {
 		return "", time.Time{}, err
@@ -324,7 +324,7 @@ func (s *Storage) revokeReused(ctx context.Context, family, clientID, userID str
 		if err := tx.RevokeFamily(ctx, family); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: "oidc.refresh_token_reused",
+		return tx.AppendAudit(ctx, store.AuditRecord{At: s.now(), ActorID: userID, Action: store.ActionOidcRefreshTokenReused,
 			TargetType: "oidc_client", TargetID: clientID})
 	})
 }

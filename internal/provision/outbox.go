@@ -46,7 +46,7 @@ func (o *Outbox) Counts(ctx context.Context) (map[store.DeliveryState]int, error
 // so a replayed dead delivery still arrives in order. store.ErrNotFound if
 // there is no such delivery, store.ErrConflict if it is pending or done.
 func (o *Outbox) Replay(ctx context.Context, a Actor, k store.DeliveryKey) error {
-	return o.change(ctx, a, k, "outbox.replay", func(tx store.Tx, now time.Time) error {
+	return o.change(ctx, a, k, store.ActionOutboxReplay, func(tx store.Tx, now time.Time) error {
 		return tx.ReplayDelivery(ctx, k, now)
 	})
 }
@@ -54,7 +54,7 @@ func (o *Outbox) Replay(ctx context.Context, a Actor, k store.DeliveryKey) error
 // Discard gives a dead delivery up: the target never gets the event, and
 // the later events of its aggregate go on. Errors as for Replay.
 func (o *Outbox) Discard(ctx context.Context, a Actor, k store.DeliveryKey) error {
-	return o.change(ctx, a, k, "outbox.discard", func(tx store.Tx, now time.Time) error {
+	return o.change(ctx, a, k, store.ActionOutboxDiscard, func(tx store.Tx, now time.Time) error {
 		return tx.DiscardDelivery(ctx, k, now)
 	})
 }

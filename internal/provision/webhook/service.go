@@ -104,7 +104,7 @@ func (s *Service) Create(ctx context.Context, a provision.Actor, in Input) (stor
 			return err
 		}
 		out.Secret = secret
-		return s.audit(ctx, tx, a, "webhook.create", out.ID, nil, &out)
+		return s.audit(ctx, tx, a, store.ActionWebhookCreate, out.ID, nil, &out)
 	})
 	return out, err
 }
@@ -144,7 +144,7 @@ func (s *Service) Update(ctx context.Context, a provision.Actor, id string, in I
 		if out, err = tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "webhook.update", id, &before, &out)
+		return s.audit(ctx, tx, a, store.ActionWebhookUpdate, id, &before, &out)
 	})
 	return Redact(out), err
 }
@@ -164,7 +164,7 @@ func (s *Service) RotateSecret(ctx context.Context, a provision.Actor, id string
 		if _, err := tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "webhook.rotate_secret", id, nil, nil)
+		return s.audit(ctx, tx, a, store.ActionWebhookRotateSecret, id, nil, nil)
 	})
 	if err != nil {
 		return "", err
@@ -184,7 +184,7 @@ func (s *Service) Delete(ctx context.Context, a provision.Actor, id string) erro
 		if err := tx.DeleteWebhook(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "webhook.delete", id, &before, nil)
+		return s.audit(ctx, tx, a, store.ActionWebhookDelete, id, &before, nil)
 	})
 }
 
