@@ -69,7 +69,7 @@ func sessionKey(r *http.Request) string {
 type platformSessions struct{ auth *auth.Service }
 
 func (p platformSessions) find(ctx context.Context, user, sid string) (store.Session, error) {
-	return p.auth.FindSession(ctx, directory.UserID(user), func(idHash string) bool { return oidc.SID(idHash) == sid })
+	return p.auth.SessionOfSID(ctx, directory.UserID(user), sid)
 }
 
 func (p platformSessions) Live(ctx context.Context, user, sid string) (bool, error) {

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -31,7 +33,8 @@ func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.U
 	if stage != store.StageFull {
 		max = s.Policy.PendingMax
 	}
-	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max), MFA: mfa}
+	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max), MFA: mfa,
+		SID: SID(hash)}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return "", store.Session{}, err
 	}
@@ -57,6 +60,13 @@ func (s *Service) sessionByHash(ctx context.Context, hash string) (store.Session
 	if err != nil {
 		return sess, err
 	}
+	return s.live(ctx, sess)
+}
+
+// live checks a stored session's idle and absolute limits (A5), deleting
+// an expired one (ErrNoSession), and records its use at most once a minute.
+func (s *Service) live(ctx context.Context, sess store.Session) (store.Session, error) {
+	hash := sess.IDHash
 	now := s.Now()
 	idle := s.Policy.SessionIdle
 	if sess.Stage != store.StageFull {
@@ -101,6 +111,34 @@ func (s *Service) SignOut(ctx context.Context, token string, src Source) error {
 		return err
 	}
 	return s.end(ctx, sess, src)
+}
+
+// SID is the sid claim of the session stored under idHash (OpenID
+// Connect's session id): a hash of the hash, so it reveals nothing of the
+// cookie, and stored with the session so that a refresh finds it at once.
+func SID(idHash string) string {
+	if idHash == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("opsiam sid\x00" + idHash))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
+// SessionOfSID returns the live, fully signed-in session of user whose
+// sid is sid, and counts the look-up as use; ErrNoSession when there is
+// none. Sessions from before sids were stored are found by FindSession.
+func (s *Service) SessionOfSID(ctx context.Context, user directory.UserID, sid string) (store.Session, error) {
+	sess, err := s.Store.SessionBySID(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.FindSession(ctx, user, func(idHash string) bool { return SID(idHash) == sid })
+	}
+	if err != nil {
+		return store.Session{}, err
+	}
+	if sess.UserID != user || sess.Stage != store.StageFull {
+		return store.Session{}, ErrNoSession
+	}
+	return s.live(ctx, sess)
 }
 
 // FindSession returns the live, fully signed-in session of user that

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/provision"
 	"opsiam/internal/store"
@@ -239,13 +240,7 @@ func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req authR
 	op.AuthRequestError(w, r, req, oidc.ErrServerError(), p.op)
 }
 
-// SID is the sid claim of the platform session whose secret key (its
-// session cookie) is key: a hash, so the claim reveals nothing of the
-// cookie. A new sign-in gets a new cookie and so a new sid. Empty for an
-// empty key.
-func SID(key string) string {
-	if key == "" {
-		return ""
-	}
-	return HashSecret("opsiam sid\x00" + key)[:32]
-}
+// SID is the sid claim of the platform session whose key is key (the
+// stored hash of its cookie): auth.SID, so that the sign-in service finds
+// the session a sid names with one indexed read. Empty for an empty key.
+func SID(key string) string { return auth.SID(key) }

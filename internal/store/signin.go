@@ -99,6 +99,8 @@ type Session struct {
 	ExpiresAt  time.Time // absolute end
 	// MFA tells that a one-time code was entered besides the password.
 	MFA bool
+	// SID is the session's sid claim (auth.SID of IDHash).
+	SID string
 }
 
 // Sessions keeps sessions. A disabled or deleted user's sessions are never
@@ -112,6 +114,9 @@ type Sessions interface {
 	DeleteUserSessions(ctx context.Context, u directory.UserID) error
 	// UserSessions returns every session of u, oldest first.
 	UserSessions(ctx context.Context, u directory.UserID) ([]Session, error)
+	// SessionBySID returns the session whose sid is sid, if its user exists
+	// and is enabled; ErrNotFound otherwise.
+	SessionBySID(ctx context.Context, sid string) (Session, error)
 	// DeleteExpiredSessions removes sessions whose absolute end or idle
 	// limit has passed at now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int, error)

@@ -138,20 +138,20 @@ func (q *queries) DeleteOTP(ctx context.Context, u directory.UserID) error {
 }
 
 func (q *queries) CreateSession(ctx context.Context, s store.Session) error {
-	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at, mfa)
- VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
-		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt), s.MFA)
+	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at, mfa, sid)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
+		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt), s.MFA, s.SID)
 	return err
 }
 
-const sessionCols = `SELECT s.id_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.mfa FROM sessions s`
+const sessionCols = `SELECT s.id_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.mfa, s.sid FROM sessions s`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanSession(row rowScanner) (store.Session, error) {
 	var s store.Session
 	var created, seen, expires int64
-	err := row.Scan(&s.IDHash, &s.UserID, &s.Stage, &created, &seen, &expires, &s.MFA)
+	err := row.Scan(&s.IDHash, &s.UserID, &s.Stage, &created, &seen, &expires, &s.MFA, &s.SID)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
 	return s, err
 }
@@ -161,6 +161,18 @@ func (q *queries) GetSession(ctx context.Context, idHash string) (store.Session,
  JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = $2`, idHash, true))
 	if err != nil {
 		return store.Session{IDHash: idHash}, notFound(err)
+	}
+	return s, nil
+}
+
+func (q *queries) SessionBySID(ctx context.Context, sid string) (store.Session, error) {
+	if sid == "" {
+		return store.Session{}, store.ErrNotFound
+	}
+	s, err := scanSession(q.rd.QueryRowContext(ctx, sessionCols+`
+ JOIN users u ON u.id = s.user_id WHERE s.sid = $1 AND u.enabled = $2`, sid, true))
+	if err != nil {
+		return store.Session{}, notFound(err)
 	}
 	return s, nil
 }

@@ -218,6 +218,21 @@ func testSessions(t *testing.T, open Factory) {
 	if err != nil || got != sess {
 		t.Fatalf("GetSession = %+v, %v; want %+v", got, err, sess)
 	}
+	// A session is found by its sid (issue 15: one read per refresh).
+	withSID := store.Session{IDHash: "h3", UserID: u.ID, Stage: store.StageFull, CreatedAt: t0, LastSeenAt: t0,
+		ExpiresAt: t0.Add(10 * time.Hour), MFA: true, SID: "sid-3"}
+	if err := s.CreateSession(ctx, withSID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SessionBySID(ctx, "sid-3"); err != nil || got != withSID {
+		t.Fatalf("SessionBySID = %+v, %v; want %+v", got, err, withSID)
+	}
+	if _, err := s.SessionBySID(ctx, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SessionBySID of no sid: %v", err)
+	}
+	if err := s.DeleteSession(ctx, "h3"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.TouchSession(ctx, "h1", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
