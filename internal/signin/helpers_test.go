@@ -33,7 +33,7 @@ type server struct {
 
 type option func(*signin.Config)
 
-func openDB(t *testing.T, dsn string) *sqlstore.DB {
+func openDB(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
@@ -89,7 +89,7 @@ func (s *server) user(t *testing.T, name, pw string, otpRequired bool) directory
 	return createUser(t, s.db, s.auth.Hasher, name, pw, otpRequired)
 }
 
-func createUser(t *testing.T, db *sqlstore.DB, h auth.Hasher, name, pw string, otpRequired bool) directory.User {
+func createUser(t testing.TB, db *sqlstore.DB, h auth.Hasher, name, pw string, otpRequired bool) directory.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, directory.User{Username: name, Email: name + "@example.test", FirstName: "Taro",

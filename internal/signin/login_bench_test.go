@@ -35,7 +35,7 @@ func BenchmarkLoginOverHTTP(b *testing.B) {
 }
 
 func benchLogin(b *testing.B, conns int) {
-	db := openDB(&testing.T{}, filepath.Join(b.TempDir(), "login.db"))
+	db := openDB(b, filepath.Join(b.TempDir(), "login.db"))
 	p := auth.DefaultParams()
 	h := auth.Hasher{Params: p}
 	svc, err := auth.New(db, h, auth.DefaultPolicy(), nil)
@@ -57,7 +57,7 @@ func benchLogin(b *testing.B, conns int) {
 	base, _ := url.Parse(srv.URL)
 	for i := range conns {
 		names[i] = fmt.Sprintf("bench%02d", i)
-		createUser(&testing.T{}, db, h, names[i], pw, false)
+		createUser(b, db, h, names[i], pw, false)
 		jar, _ := cookiejar.New(nil)
 		clients[i] = &http.Client{Jar: jar, Timeout: time.Minute,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
