@@ -138,27 +138,33 @@ type scopeKey struct{}
 
 // scopeFix is set by Storage when it issued a session refresh token for a
 // request that did not ask for offline_access: the library then reports
-// the offline_access that authRequest.GetScopes adds for it, and
-// fixTokenScope removes it from the answer.
+// the offline_access that authRequest.GetScopes adds for it, and answer
+// removes it from the response.
 type scopeFix struct{ strip bool }
 
-// fixTokenScope makes the token response's scope the one granted.
-func fixTokenScope(next http.Handler) http.Handler {
+// answer buffers the library's response to put it right before it is
+// sent: with tokens, the token response's scope becomes the one granted
+// (scopeFix); and a 5xx becomes 503 with Retry-After when the database is
+// what failed (issue 14), since the library hides the cause. The store's
+// readiness is asked only after a 5xx.
+func (p *Provider) answer(next http.Handler, tokens bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fix := &scopeFix{}
+		if tokens {
+			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, fix))
+		}
 		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), scopeKey{}, fix)))
+		next.ServeHTTP(rec, r)
 		body := rec.body.Bytes()
-		if fix.strip && rec.status == http.StatusOK {
-			var m map[string]any
-			if json.Unmarshal(body, &m) == nil {
-				if sc, ok := m["scope"].(string); ok {
-					m["scope"] = strings.Join(slices.DeleteFunc(strings.Fields(sc), func(s string) bool { return s == "offline_access" }), " ")
-					if b, err := json.Marshal(m); err == nil {
-						body = b
-					}
-				}
-			}
+		switch {
+		case rec.status >= 500 && p.cfg.Store.Ready(r.Context()) != nil:
+			rec.status = http.StatusServiceUnavailable
+			rec.header.Set("Retry-After", "5")
+			rec.header.Set("Content-Type", "application/json")
+			body, _ = json.Marshal(map[string]string{"error": "temporarily_unavailable",
+				"error_description": "the database is unavailable; retry shortly"})
+		case fix.strip && rec.status == http.StatusOK:
+			body = withoutOfflineAccess(body)
 		}
 		for k, v := range rec.header {
 			w.Header()[k] = v
@@ -167,6 +173,23 @@ func fixTokenScope(next http.Handler) http.Handler {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(body)
 	})
+}
+
+// withoutOfflineAccess removes offline_access from a token response's scope.
+func withoutOfflineAccess(body []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	sc, ok := m["scope"].(string)
+	if !ok {
+		return body
+	}
+	m["scope"] = strings.Join(slices.DeleteFunc(strings.Fields(sc), func(s string) bool { return s == "offline_access" }), " ")
+	if b, err := json.Marshal(m); err == nil {
+		return b
+	}
+	return body
 }
 
 // bufferedWriter keeps a response to change it before it is sent.
@@ -234,7 +257,7 @@ func guardToken(next http.Handler) http.Handler {
 			}
 		}
 		if r.URL.Path == "/oauth/token" || strings.HasSuffix(r.URL.Path, "/oauth/token") {
-			if g := r.Form.Get("grant_type"); g != "" && !slices.Contains(supportedGrantTypes, oidcGrant(g)) {
+			if g := r.Form.Get("grant_type"); g != "" && !slices.Contains(supportedGrantTypes, oidc.GrantType(g)) {
 				tokenRefusal(w, "unsupported_grant_type", "the grant types offered are authorization_code, refresh_token and client_credentials")
 				return
 			}
@@ -248,34 +271,6 @@ func tokenRefusal(w http.ResponseWriter, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
-}
-
-// oidcGrant converts a form value for comparison with supportedGrantTypes.
-func oidcGrant(g string) oidc.GrantType { return oidc.GrantType(g) }
-
-// unavailableAs503 turns the library's server_error of a protocol endpoint
-// into 503 with Retry-After when the database is what failed (issue 14):
-// the library hides the cause, so a 5xx is checked against the store's
-// readiness, which costs nothing while all is well.
-func (p *Provider) unavailableAs503(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		body := rec.body.Bytes()
-		if rec.status >= 500 && p.cfg.Store.Ready(r.Context()) != nil {
-			rec.status = http.StatusServiceUnavailable
-			rec.header.Set("Retry-After", "5")
-			rec.header.Set("Content-Type", "application/json")
-			body, _ = json.Marshal(map[string]string{"error": "temporarily_unavailable",
-				"error_description": "the database is unavailable; retry shortly"})
-		}
-		for k, v := range rec.header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(body)
-	})
 }
 
 // withClientAlg puts the signing algorithm the token request's client

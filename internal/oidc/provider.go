@@ -203,15 +203,18 @@ func (p *Provider) Run(ctx context.Context) {
 // discovery, authorize (+ callback), token, introspection, userinfo,
 // revocation, JWKS, end_session, and the continue and logged-out pages.
 func (p *Provider) Mount(mux *http.ServeMux) {
-	h := http.StripPrefix(p.prefix, withMemo(p.op))
-	mux.Handle(p.prefix+"/authorize", p.guardAuthorize(h))
+	// The memo is outermost, so that what the guards read (withClientAlg's
+	// client) serves the library's own reads of the same request.
+	lib := http.StripPrefix(p.prefix, p.op)
+	h := withMemo(lib)
+	mux.Handle(p.prefix+"/authorize", withMemo(p.guardAuthorize(lib)))
 	for _, path := range []string{"/authorize/callback", "/keys"} {
 		mux.Handle(p.prefix+path, h)
 	}
-	mux.Handle(p.prefix+"/revoke", p.unavailableAs503(guardToken(h)))
-	mux.Handle(p.prefix+"/oauth/token", p.unavailableAs503(noStore(guardToken(p.withClientAlg(fixTokenScope(h))))))
-	mux.Handle(p.prefix+"/oauth/introspect", p.unavailableAs503(noStore(guardToken(h))))
-	mux.Handle(p.prefix+"/userinfo", p.unavailableAs503(bearerChallenge(h)))
+	mux.Handle(p.prefix+"/revoke", withMemo(guardToken(p.answer(lib, false))))
+	mux.Handle(p.prefix+"/oauth/token", withMemo(noStore(guardToken(p.withClientAlg(p.answer(lib, true))))))
+	mux.Handle(p.prefix+"/oauth/introspect", withMemo(noStore(guardToken(p.answer(lib, false)))))
+	mux.Handle(p.prefix+"/userinfo", withMemo(bearerChallenge(p.answer(lib, false))))
 	issuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest)
 	mux.Handle("GET "+p.prefix+"/.well-known/openid-configuration", issuer.HandlerFunc(p.discovery))
 	mux.Handle(p.prefix+"/end_session", issuer.HandlerFunc(p.endSession))
