@@ -17,19 +17,8 @@ import (
 // change), its applications' sessions and tokens, and its outstanding
 // password links (issue 13, rule 3).
 func (s *Service) ChangePassword(ctx context.Context, u directory.User, keep, current, password, confirm string, src Source) error {
-	hash, err := s.Store.PasswordHash(ctx, u.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.checkCurrent(ctx, u, current, src); err != nil {
 		return err
-	}
-	if hash == "" {
-		hash = s.dummy()
-	}
-	ok, _, err := s.verify(ctx, hash, current)
-	if err != nil {
-		return err
-	}
-	if !ok || hash == s.dummy() {
-		return s.wrongCurrentPassword(ctx, u, src)
 	}
 	if err := checkNewPassword(u, password, confirm); err != nil {
 		return err
@@ -88,6 +77,15 @@ func (s *Service) VerifyPassword(ctx context.Context, u directory.User, current 
 		return directory.FieldErrors{{Field: "current_password", Code: directory.CodeRequired,
 			Message: "The current password is required."}}
 	}
+	if err := s.checkCurrent(ctx, u, current, src); err != nil {
+		return err
+	}
+	return s.Store.ClearAccountPasswordFailures(ctx, u.ID)
+}
+
+// checkCurrent verifies a signed-in user's current password; a wrong one
+// counts (wrongCurrentPassword). Unknown hashes cost the same work.
+func (s *Service) checkCurrent(ctx context.Context, u directory.User, current string, src Source) error {
 	hash, err := s.Store.PasswordHash(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -102,7 +100,7 @@ func (s *Service) VerifyPassword(ctx context.Context, u directory.User, current 
 	if !ok || hash == s.dummy() {
 		return s.wrongCurrentPassword(ctx, u, src)
 	}
-	return s.Store.ClearAccountPasswordFailures(ctx, u.ID)
+	return nil
 }
 
 // wrongCurrentPassword counts a wrong current password. At the limit an

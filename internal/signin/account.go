@@ -54,24 +54,30 @@ func (h *Handler) postAccountPassword(w http.ResponseWriter, r *http.Request, v 
 	}
 	err = h.cfg.Auth.ChangePassword(r.Context(), u, sessionToken(r), r.PostFormValue("current_password"), r.PostFormValue("password"),
 		r.PostFormValue("confirm"), auth.Source{ActorID: u.ID, ActorName: u.Username, Address: source(r).Address})
-	switch {
-	case errors.Is(err, auth.ErrAccountDisabled):
-		h.clearSession(w)
-		v.Error = v.T("account.disabled")
-		h.render(w, http.StatusForbidden, "message", v)
-		return nil
-	case errors.Is(err, auth.ErrAccountLocked):
-		h.clearSession(w)
-		v.Error = v.T("account.locked")
-		h.render(w, http.StatusForbidden, "message", v)
-		return nil
-	case v.fieldErrors(err):
-		return h.showAccount(w, r, v, u, http.StatusUnprocessableEntity)
-	case err != nil:
+	if done, err := h.refusedCurrent(w, r, v, u, err); done || err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 	return nil
+}
+
+// refusedCurrent answers a refused current password (wrong, missing, or
+// the account disabled or locked by it) and reports whether it answered;
+// err is returned for any other failure.
+func (h *Handler) refusedCurrent(w http.ResponseWriter, r *http.Request, v *view, u directory.User, err error) (bool, error) {
+	switch {
+	case errors.Is(err, auth.ErrAccountDisabled), errors.Is(err, auth.ErrAccountLocked):
+		h.clearSession(w)
+		v.Error = v.T("account.disabled")
+		if errors.Is(err, auth.ErrAccountLocked) {
+			v.Error = v.T("account.locked")
+		}
+		h.render(w, http.StatusForbidden, "message", v)
+		return true, nil
+	case v.fieldErrors(err):
+		return true, h.showAccount(w, r, v, u, http.StatusUnprocessableEntity)
+	}
+	return false, err
 }
 
 // postAccountOTP starts setting up (or replacing) one-time codes.
@@ -89,20 +95,7 @@ func (h *Handler) postAccountOTP(w http.ResponseWriter, r *http.Request, v *view
 	if has {
 		err := h.cfg.Auth.VerifyPassword(r.Context(), u, r.PostFormValue("current_password"),
 			auth.Source{ActorID: u.ID, ActorName: u.Username, Address: source(r).Address})
-		switch {
-		case errors.Is(err, auth.ErrAccountDisabled):
-			h.clearSession(w)
-			v.Error = v.T("account.disabled")
-			h.render(w, http.StatusForbidden, "message", v)
-			return nil
-		case errors.Is(err, auth.ErrAccountLocked):
-			h.clearSession(w)
-			v.Error = v.T("account.locked")
-			h.render(w, http.StatusForbidden, "message", v)
-			return nil
-		case v.fieldErrors(err):
-			return h.showAccount(w, r, v, u, http.StatusUnprocessableEntity)
-		case err != nil:
+		if done, err := h.refusedCurrent(w, r, v, u, err); done || err != nil {
 			return err
 		}
 	}
