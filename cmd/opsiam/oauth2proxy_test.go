@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"net"
@@ -12,31 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/testenv"
 )
-
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // freeAddr returns a loopback address with a port nobody listens on.
 func freeAddr(t *testing.T) string {
@@ -53,7 +33,7 @@ func freeAddr(t *testing.T) string {
 // startOAuth2Proxy runs oauth2-proxy (v7.15.6, a binary we did not write)
 // in front of a static upstream, as an OIDC relying party of issuer, with
 // opsiam's end_session as its backend logout URL.
-func startOAuth2Proxy(t *testing.T, issuer, clientID, secret, addr string) *lockedBuffer {
+func startOAuth2Proxy(t *testing.T, issuer, clientID, secret, addr string) *syncBuffer {
 	t.Helper()
 	bin := testenv.OAuth2Proxy(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,7 +44,7 @@ func startOAuth2Proxy(t *testing.T, issuer, clientID, secret, addr string) *lock
 		"--upstream=static://200", "--skip-provider-button=true", "--code-challenge-method=S256",
 		"--scope=openid email profile", "--backend-logout-url="+issuer+"/end_session?id_token_hint={id_token}",
 		"--request-logging=false")
-	out := &lockedBuffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
