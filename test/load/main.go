@@ -251,9 +251,15 @@ func (w *worker) signIn(next string) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body.Close()
+	return w.postLogin(next)
+}
+
+// postLogin posts the sign-in form with the form token of the worker's
+// cookie jar.
+func (w *worker) postLogin(next string) (*http.Response, error) {
 	u, _ := url.Parse(w.c.base)
 	csrf := ""
-	for _, ck := range jar.Cookies(u) {
+	for _, ck := range w.hc.Jar.Cookies(u) {
 		if ck.Name == "opsiam_csrf" {
 			csrf = ck.Value
 		}
@@ -280,15 +286,7 @@ func (w *worker) codeFlow(cl client) (map[string]any, error) {
 	if m == nil {
 		return nil, fmt.Errorf("authorize: no sign-in form (%d)", resp.StatusCode)
 	}
-	next := strings.ReplaceAll(string(m[1]), "&amp;", "&")
-	u, _ := url.Parse(w.c.base)
-	csrf := ""
-	for _, ck := range jar.Cookies(u) {
-		if ck.Name == "opsiam_csrf" {
-			csrf = ck.Value
-		}
-	}
-	resp, err = w.hc.PostForm(w.c.base+"/login", url.Values{"username": {w.c.user}, "password": {w.c.password}, "csrf": {csrf}, "next": {next}})
+	resp, err = w.postLogin(strings.ReplaceAll(string(m[1]), "&amp;", "&"))
 	if err != nil {
 		return nil, err
 	}
