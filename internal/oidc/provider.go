@@ -143,8 +143,13 @@ func New(cfg Config) (*Provider, error) {
 		AccessTokenLifetime: cfg.AccessTokenLifetime, IDTokenLifetime: cfg.IDTokenLifetime,
 		RefreshTokenLifetime: cfg.RefreshTokenLifetime, OfflineTokenLifetime: cfg.OfflineTokenLifetime,
 		Sessions: cfg.PlatformSessions}
+	cryptoKey := sha256.Sum256(append([]byte("opsiam oidc crypto key\x00"), cfg.KEK[:]...))
+	tc, err := newTokenCrypto(cryptoKey, "")
+	if err != nil {
+		return nil, err
+	}
 	opCfg := &op.Config{
-		CryptoKey:                         sha256.Sum256(append([]byte("opsiam oidc crypto key\x00"), cfg.KEK[:]...)),
+		CryptoKey:                         cryptoKey,
 		DefaultLogoutRedirectURI:          p.prefix + LoggedOutPath,
 		CodeMethodS256:                    true,
 		AuthMethodPost:                    true,
@@ -156,7 +161,7 @@ func New(cfg Config) (*Provider, error) {
 			"at_hash", "azp", "sid", "preferred_username", "name", "given_name", "family_name", "zoneinfo",
 			"updated_at", "email", "email_verified", ClaimGroups, ClaimRoles, ClaimCustomer, ClaimITSMRole},
 	}
-	opts := []op.Option{}
+	opts := []op.Option{op.WithCrypto(tc)}
 	if insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}

@@ -21,6 +21,17 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// decodeList decodes a JSON list of strings; the empty list, which most of
+// a client's lists are, skips the JSON decoder (a client is read at every
+// token request).
+func decodeList(text string, into *[]string) error {
+	if text == "[]" {
+		*into = []string{}
+		return nil
+	}
+	return json.Unmarshal([]byte(text), into)
+}
+
 func scanOIDCClient(r interface{ Scan(...any) error }) (store.OIDCClient, error) {
 	var c store.OIDCClient
 	var redirects, postLogout, grants, access, claims string
@@ -30,9 +41,8 @@ func scanOIDCClient(r interface{ Scan(...any) error }) (store.OIDCClient, error)
 	if err != nil {
 		return c, notFound(err)
 	}
-	if err := errors.Join(json.Unmarshal([]byte(redirects), &c.RedirectURIs),
-		json.Unmarshal([]byte(postLogout), &c.PostLogoutRedirectURIs),
-		json.Unmarshal([]byte(grants), &c.GrantTypes), json.Unmarshal([]byte(access), &c.AccessRoles), json.Unmarshal([]byte(claims), &c.Claims)); err != nil {
+	if err := errors.Join(decodeList(redirects, &c.RedirectURIs), decodeList(postLogout, &c.PostLogoutRedirectURIs),
+		decodeList(grants, &c.GrantTypes), decodeList(access, &c.AccessRoles), decodeList(claims, &c.Claims)); err != nil {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
