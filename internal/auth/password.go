@@ -44,10 +44,27 @@ func (h Hasher) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
+	return encodeHash(p, salt, argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)), nil
+}
+
+// Unmatchable returns a hash in the form of Hash with h's parameters and
+// a random salt and key: verifying a password against it costs as much as
+// against a real hash, and no password matches it (the chance is 2⁻²⁵⁶
+// with the default key length). Sign-in verifies unknown users against it,
+// so that they cost the same work; making it needs no argon2id run.
+func (h Hasher) Unmatchable() (string, error) {
+	p := h.Params
+	b := make([]byte, p.SaltLen+p.KeyLen)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return encodeHash(p, b[:p.SaltLen], b[p.SaltLen:]), nil
+}
+
+func encodeHash(p Params, salt, key []byte) string {
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.MemoryKiB, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+		argon2.Version, p.MemoryKiB, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key))
 }
 
 // Verify checks pw against an encoded hash in constant time. rehash is true

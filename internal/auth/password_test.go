@@ -60,3 +60,26 @@ func TestRandomPassword(t *testing.T) {
 		t.Fatalf("RandomPassword gave %q and %q", a, b)
 	}
 }
+
+func TestUnmatchable(t *testing.T) {
+	h := Hasher{Params: Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
+	a, err := h.Unmatchable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := h.Unmatchable()
+	if a == b {
+		t.Fatal("two unmatchable hashes are equal: salt and key are not random")
+	}
+	real, _ := h.Hash("a password")
+	p, salt, key, err := decodeHash(a)
+	rp, _, _, _ := decodeHash(real)
+	if err != nil || p != rp || len(salt) != 16 || len(key) != 32 {
+		t.Fatalf("decodeHash = %+v salt %d key %d, %v; want the parameters of a real hash %+v", p, len(salt), len(key), err, rp)
+	}
+	for _, pw := range []string{"", "a password", strings.Repeat("x", 128)} {
+		if ok, rehash, err := h.Verify(a, pw); ok || rehash || err != nil {
+			t.Errorf("Verify(unmatchable, %q) = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
+	}
+}

@@ -84,33 +84,28 @@ type Service struct {
 	// OpenID Connect provider's EndUserSessions, issue 13 rule 3).
 	EndSessions func(ctx context.Context, tx store.Tx, u directory.UserID) error
 	// dummyHash is verified for unknown users, so that they cost the same
-	// work; made once, in the background, so that start-up does not wait
-	// for an argon2id hash (issue 15).
+	// work (Hasher.Unmatchable: made without an argon2id run, so that
+	// start-up neither waits for a hash nor keeps its 19 MiB, issue 15).
 	dummyOnce sync.Once
 	dummyHash string
 	hashes    hashLimit // argon2id hashes at once: the number of cores
 }
 
-// New returns a Service. It starts hashing a random password in the
-// background, the hash that a sign-in for an unknown user verifies.
+// New returns a Service.
 func New(st store.Store, h Hasher, p Policy, now func() time.Time) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{Store: st, Hasher: h, Policy: p, Now: now}
-	go s.dummy()
-	return s, nil
+	return &Service{Store: st, Hasher: h, Policy: p, Now: now}, nil
 }
 
-// dummy returns the hash of a random password, made on first use.
+// dummy returns the hash that unknown users are verified against, made on
+// first use.
 func (s *Service) dummy() string {
 	s.dummyOnce.Do(func() {
-		pw, err := RandomPassword(24)
-		if err == nil {
-			s.dummyHash, err = s.Hasher.Hash(pw)
-		}
-		if err != nil {
-			panic(err) // crypto/rand and argon2id do not fail on supported platforms
+		var err error
+		if s.dummyHash, err = s.Hasher.Unmatchable(); err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
 		}
 	})
 	return s.dummyHash

@@ -112,8 +112,17 @@ func New(cfg Config) (*Console, error) {
 		files = templateFiles
 	}
 	c := &Console{cfg: cfg, tmpl: map[string]*template.Template{}, cop: http.NewCrossOriginProtection()}
+	// The partials are parsed once and each page gets a clone of them:
+	// parsing them again for every page was most of the server's start.
+	base, err := template.New("partials").Funcs(templateFuncs()).ParseFS(files, partials()...)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range pageNames() {
-		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(files, append(partials(), "templates/"+name+".html")...)
+		t, err := base.Clone()
+		if err == nil {
+			t, err = t.ParseFS(files, "templates/"+name+".html")
+		}
 		if err != nil {
 			return nil, err
 		}

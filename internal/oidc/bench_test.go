@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
+	"opsiam/internal/testenv"
 )
 
 // Benchmarks of acceptance 6 of issue 5: token endpoint requests per second
@@ -328,7 +328,7 @@ func interleave(b *testing.B, workers int, ops []func(w int) error) []opRate {
 	b.ResetTimer()
 	for range b.N {
 		for k, fn := range ops {
-			start, cpu0 := time.Now(), processCPU()
+			start, cpu0 := time.Now(), testenv.ProcessCPU()
 			deadline := start.Add(200 * time.Millisecond)
 			done := make(chan int64, workers)
 			for w := range workers {
@@ -348,7 +348,7 @@ func interleave(b *testing.B, workers int, ops []func(w int) error) []opRate {
 				counts[k] += <-done
 			}
 			spent[k] += time.Since(start)
-			cpu[k] += processCPU() - cpu0
+			cpu[k] += testenv.ProcessCPU() - cpu0
 		}
 	}
 	b.StopTimer()
@@ -357,13 +357,4 @@ func interleave(b *testing.B, workers int, ops []func(w int) error) []opRate {
 		rates[k] = opRate{rate: float64(counts[k]) / spent[k].Seconds(), cpu: cpu[k].Seconds() / float64(max(counts[k], 1))}
 	}
 	return rates
-}
-
-// processCPU is the user and system CPU time of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

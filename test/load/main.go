@@ -15,7 +15,9 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -29,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +49,7 @@ type config struct {
 	conns                                      int
 	dur                                        time.Duration
 	pid                                        int
+	alg                                        string
 }
 
 func main() {
@@ -54,12 +58,20 @@ func main() {
 	flag.StringVar(&c.adminToken, "admin-token", "", "a platform token of admin (opsiam token issue admin)")
 	flag.StringVar(&c.user, "user", "admin", "user that signs in")
 	flag.StringVar(&c.password, "password", "", "its password")
-	flag.StringVar(&c.scenario, "scenario", "refresh", "signin, authcode, refresh, client-credentials, userinfo or admin")
+	flag.StringVar(&c.scenario, "scenario", "refresh", "signin, authcode, refresh, client-credentials, userinfo, admin, or start (-url is polled; the server's command follows --)")
 	flag.IntVar(&c.conns, "c", 4, "connections (workers)")
 	flag.DurationVar(&c.dur, "d", 10*time.Second, "duration")
+	flag.StringVar(&c.alg, "alg", "", "ID token signing algorithm of the client the scenarios register (RS256, ES256, EdDSA; empty: the server's default)")
 	flag.IntVar(&c.pid, "pid", 0, "the server's process id, for its CPU time per request (same machine only)")
+	runs := flag.Int("runs", 9, "start scenario: how many starts")
 	flag.Parse()
-	if err := run(c); err != nil {
+	var err error
+	if c.scenario == "start" {
+		err = startRun(c.base, *runs, flag.Args())
+	} else {
+		err = run(c)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -80,10 +92,17 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
+	var sig time.Duration
+	if c.pid > 0 {
+		sig = rawSignatureCPU()
+	}
 	cpu0 := cpuTime(c.pid)
 	lat, errs := drive(c, op)
 	cpu := cpuTime(c.pid) - cpu0
-	report(c, lat, errs, cpu)
+	if c.pid > 0 {
+		sig = (sig + rawSignatureCPU()) / 2
+	}
+	report(c, lat, errs, cpu, sig)
 	if len(lat) == 0 {
 		return fmt.Errorf("no request succeeded (%d errors)", errs)
 	}
@@ -123,7 +142,7 @@ func drive(c config, op func(w *worker) error) ([]time.Duration, int64) {
 	return all, errs.Load()
 }
 
-func report(c config, lat []time.Duration, errs int64, cpu time.Duration) {
+func report(c config, lat []time.Duration, errs int64, cpu, sig time.Duration) {
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -135,9 +154,46 @@ func report(c config, lat []time.Duration, errs int64, cpu time.Duration) {
 		c.scenario, c.conns, c.dur, len(lat), errs, float64(len(lat))/c.dur.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.95).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
 	if c.pid > 0 && len(lat) > 0 {
-		fmt.Printf(" server-cpu/request=%s", (cpu / time.Duration(len(lat))).Round(time.Microsecond))
+		per := cpu / time.Duration(len(lat))
+		fmt.Printf(" server-cpu/request=%s", per.Round(time.Microsecond))
+		if sig > 0 {
+			fmt.Printf(" raw-rs256-cpu=%s cost=%.2f", sig.Round(time.Microsecond), float64(per)/float64(sig))
+		}
 	}
 	fmt.Println()
+}
+
+// rawSignatureCPU is the CPU time of one raw RS256 signature (RSA-2048,
+// PKCS #1 v1.5 over SHA-256 of a JWT-sized payload) in this process,
+// measured for a second on one goroutine per core: the unit in which issue
+// 15 states the refresh grant's cost ("cost" in the report).
+func rawSignatureCPU() time.Duration {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return 0
+	}
+	digest := sha256.Sum256([]byte(strings.Repeat("p", 400)))
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	cpu0 := cpuTime(os.Getpid())
+	deadline := time.Now().Add(time.Second)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n.Load() == 0 {
+		return 0
+	}
+	return (cpuTime(os.Getpid()) - cpu0) / time.Duration(n.Load())
 }
 
 // cpuTime is the user+system CPU time of process pid (Linux /proc), 0 without one.
@@ -219,7 +275,8 @@ func register(c config) (client, error) {
 		Secret   string `json:"client_secret"`
 	}
 	err := api(c, http.DefaultClient, "POST", "/clients", map[string]any{"client_id": "load-" + randomHex(4), "name": "Load test",
-		"redirect_uris": []string{redirectURI}, "grant_types": []string{"authorization_code", "refresh_token", "client_credentials"}}, &out)
+		"redirect_uris": []string{redirectURI}, "grant_types": []string{"authorization_code", "refresh_token", "client_credentials"},
+		"id_token_signed_response_alg": c.alg}, &out)
 	return client{id: out.ClientID, secret: out.Secret}, err
 }
 
