@@ -45,6 +45,9 @@ type User struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	Version       int64      `json:"version"` // bumped by every update; the API's ETag
+	// ExternalID is the identifier a provisioning client (SCIM externalId,
+	// P4) gave the user in its own system; opsiam only stores it.
+	ExternalID string `json:"external_id"`
 }
 
 // IsReserved reports whether u is the reserved admin user (U10).
@@ -59,6 +62,7 @@ type Group struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	Version     int64     `json:"version"`
+	ExternalID  string    `json:"external_id"` // a provisioning client's identifier (SCIM externalId, P4)
 }
 
 // IsReserved reports whether g is the reserved group global (G4).

@@ -143,7 +143,7 @@ func isCustomerCodeRune(c rune) bool { return isASCIIAlnum(c) || strings.Contain
 // names are trimmed). The note keeps its inner line breaks.
 func NormalizeUser(u *User) {
 	for _, p := range []*string{&u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Company,
-		&u.Department, &u.Address, &u.Phone1, &u.Phone2, &u.Note, &u.Timezone} {
+		&u.Department, &u.Address, &u.Phone1, &u.Phone2, &u.Note, &u.Timezone, &u.ExternalID} {
 		*p = strings.TrimSpace(*p)
 	}
 }
@@ -151,6 +151,7 @@ func NormalizeUser(u *User) {
 // NormalizeGroup trims g's name, mail address and description (§8).
 func NormalizeGroup(g *Group) {
 	g.Name, g.Email, g.Description = strings.TrimSpace(g.Name), strings.TrimSpace(g.Email), strings.TrimSpace(g.Description)
+	g.ExternalID = strings.TrimSpace(g.ExternalID)
 }
 
 // NormalizeRole trims r's name and description (§8).
@@ -186,6 +187,7 @@ func ValidateUser(u User) FieldErrors {
 	textRule{field: "note", label: "Note", max: MaxNoteLen, allowed: isMultiline,
 		allowedDesc: "printable characters and line breaks"}.check(&errs, u.Note)
 	checkTimezone(&errs, u.Timezone)
+	textRule{field: "external_id", label: "External id", max: MaxTextLen}.check(&errs, u.ExternalID)
 	return errs
 }
 
@@ -239,6 +241,7 @@ func ValidateGroup(g Group) FieldErrors {
 	checkEmail(&errs, "email", "Group mail address", g.Email, false)
 	textRule{field: "description", label: "Description", max: MaxDescriptionLen, allowed: isMultiline,
 		allowedDesc: "printable characters and line breaks"}.check(&errs, g.Description)
+	textRule{field: "external_id", label: "External id", max: MaxTextLen}.check(&errs, g.ExternalID)
 	return errs
 }
 

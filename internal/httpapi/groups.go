@@ -40,7 +40,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var g directory.Group
-	for _, f := range []struct{ dst, v *string }{{&g.Name, in.Name}, {&g.Email, in.Email}, {&g.Description, in.Description}} {
+	for _, f := range []struct{ dst, v *string }{{&g.Name, in.Name}, {&g.Email, in.Email}, {&g.Description, in.Description}, {&g.ExternalID, in.ExternalID}} {
 		if f.v != nil {
 			*f.dst = *f.v
 		}
@@ -86,7 +86,7 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	g, err := a.Manage.UpdateGroup(r.Context(), actor(r), groupID(r), version,
-		manage.GroupPatch{Name: in.Name, Email: in.Email, Description: in.Description})
+		manage.GroupPatch{Name: in.Name, Email: in.Email, Description: in.Description, ExternalID: in.ExternalID})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (in userInput) patch() manage.UserPatch {
 	return manage.UserPatch{Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName,
 		Enabled: in.Enabled, EmailVerified: in.EmailVerified, OTPRequired: in.OTPRequired, Company: in.Company,
 		Department: in.Department, Address: in.Address, Phone1: in.Phone1, Phone2: in.Phone2, Note: in.Note,
-		CustomerID: in.CustomerID, Timezone: in.Timezone}
+		CustomerID: in.CustomerID, Timezone: in.Timezone, ExternalID: in.ExternalID}
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {

@@ -31,6 +31,7 @@ type userView struct {
 	Billed        bool                 `json:"billed"`
 	CreatedAt     time.Time            `json:"created_at"`
 	UpdatedAt     time.Time            `json:"updated_at"`
+	ExternalID    string               `json:"external_id"`
 }
 
 func newUserView(u directory.User, roles directory.RoleSet) userView {
@@ -38,7 +39,7 @@ func newUserView(u directory.User, roles directory.RoleSet) userView {
 		Enabled: u.Enabled, EmailVerified: u.EmailVerified, OTPRequired: u.OTPRequired, Company: u.Company,
 		Department: u.Department, Address: u.Address, Phone1: u.Phone1, Phone2: u.Phone2, Note: u.Note,
 		CustomerID: u.CustomerID, Timezone: u.Timezone, Locked: u.Locked, Billed: directory.Billed(u, roles),
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, ExternalID: u.ExternalID}
 }
 
 // userInput is the body of POST /users and PATCH/PUT /users/{id}.
@@ -58,6 +59,7 @@ type userInput struct {
 	Note          *string               `json:"note"`
 	CustomerID    *directory.CustomerID `json:"customer_id"`
 	Timezone      *string               `json:"timezone"`
+	ExternalID    *string               `json:"external_id"`
 	// Resolution holds the client's choices for the tombstones a create or
 	// mail change meets (D3), repeated after a 409.
 	Resolution []directory.TombstoneResolution `json:"resolution"`
@@ -71,17 +73,19 @@ type groupView struct {
 	Reserved    bool              `json:"reserved"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
+	ExternalID  string            `json:"external_id"`
 }
 
 func newGroupView(g directory.Group) groupView {
 	return groupView{ID: g.ID, Name: g.Name, Email: g.Email, Description: g.Description, Reserved: g.IsReserved(),
-		CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, ExternalID: g.ExternalID}
 }
 
 type groupInput struct {
 	Name        *string `json:"name"`
 	Email       *string `json:"email"`
 	Description *string `json:"description"`
+	ExternalID  *string `json:"external_id"`
 }
 
 type roleView struct {

@@ -14,6 +14,7 @@ type GroupPatch struct {
 	Name        *string
 	Email       *string
 	Description *string
+	ExternalID  *string
 }
 
 func groupPayload(g directory.Group) map[string]string {
@@ -62,7 +63,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Caller, id directory.GroupI
 			return err
 		}
 		g := old
-		for _, f := range []struct{ dst, v *string }{{&g.Name, p.Name}, {&g.Email, p.Email}, {&g.Description, p.Description}} {
+		for _, f := range []struct{ dst, v *string }{{&g.Name, p.Name}, {&g.Email, p.Email}, {&g.Description, p.Description}, {&g.ExternalID, p.ExternalID}} {
 			if f.v != nil {
 				*f.dst = *f.v
 			}

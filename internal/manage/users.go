@@ -26,6 +26,7 @@ type UserPatch struct {
 	Note          *string
 	CustomerID    *directory.CustomerID
 	Timezone      *string
+	ExternalID    *string
 }
 
 // OnlyEnabled reports whether p changes nothing but enabled, the one
@@ -48,6 +49,7 @@ func (p UserPatch) Apply(u *directory.User) {
 	set(&u.FirstName, p.FirstName)
 	set(&u.LastName, p.LastName)
 	set(&u.Company, p.Company)
+	set(&u.ExternalID, p.ExternalID)
 	set(&u.Department, p.Department)
 	set(&u.Address, p.Address)
 	set(&u.Phone1, p.Phone1)

@@ -38,6 +38,7 @@ type UserFilter struct {
 	Q          string
 	Username   string // exact, ignoring case
 	Email      string // exact, ignoring case
+	ExternalID string // exact (SCIM externalId is case-sensitive)
 	CustomerID directory.CustomerID
 	Enabled    *bool
 	// Billing is Billed, NonBilled or empty. FreeRoles must then list every

@@ -9,14 +9,14 @@ import (
 	"opsiam/internal/store"
 )
 
-const groupCols = `g.id, g.name, g.email, g.description, g.created_at, g.updated_at, g.version`
+const groupCols = `g.id, g.name, g.email, g.description, g.created_at, g.updated_at, g.version, g.external_id`
 
 var groupSorts = map[string]sortKey{"name": {col: "name_key"}, "created_at": {col: "created_at", integer: true}}
 
 func scanGroup(r interface{ Scan(...any) error }) (directory.Group, error) {
 	var g directory.Group
 	var created, updated int64
-	if err := r.Scan(&g.ID, &g.Name, &g.Email, &g.Description, &created, &updated, &g.Version); err != nil {
+	if err := r.Scan(&g.ID, &g.Name, &g.Email, &g.Description, &created, &updated, &g.Version, &g.ExternalID); err != nil {
 		return g, notFound(err)
 	}
 	g.CreatedAt, g.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -48,9 +48,9 @@ func (q *queries) CreateGroup(ctx context.Context, g directory.Group) (directory
 	now := q.now()
 	g.ID = directory.GroupID(newID(now))
 	g.CreatedAt, g.UpdatedAt, g.Version = fromMicros(toMicros(now)), fromMicros(toMicros(now)), 1
-	_, err := q.exec(ctx, `INSERT INTO groups (id, name, name_key, email, description, created_at, updated_at, version)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		g.ID, g.Name, directory.Key(g.Name), g.Email, g.Description, toMicros(g.CreatedAt), toMicros(g.UpdatedAt), g.Version)
+	_, err := q.exec(ctx, `INSERT INTO groups (id, name, name_key, email, description, created_at, updated_at, version, external_id)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		g.ID, g.Name, directory.Key(g.Name), g.Email, g.Description, toMicros(g.CreatedAt), toMicros(g.UpdatedAt), g.Version, g.ExternalID)
 	if err != nil {
 		return directory.Group{}, err
 	}
@@ -67,8 +67,8 @@ func (q *queries) GetGroupByName(ctx context.Context, name string) (directory.Gr
 
 func (q *queries) UpdateGroup(ctx context.Context, g directory.Group) (directory.Group, error) {
 	res, err := q.exec(ctx, `UPDATE groups SET name = $1, name_key = $2, email = $3, description = $4,
- updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7`,
-		g.Name, directory.Key(g.Name), g.Email, g.Description, q.stamp(), string(g.ID), g.Version)
+ updated_at = $5, version = version + 1, external_id = $8 WHERE id = $6 AND version = $7`,
+		g.Name, directory.Key(g.Name), g.Email, g.Description, q.stamp(), string(g.ID), g.Version, g.ExternalID)
 	if err != nil {
 		return directory.Group{}, err
 	}

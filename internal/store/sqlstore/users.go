@@ -15,7 +15,7 @@ import (
 
 const userCols = `u.id, u.username, u.email, u.first_name, u.last_name, u.enabled, u.email_verified,
  u.otp_required, u.company, u.department, u.address, u.phone1, u.phone2, u.note, u.customer_id,
- u.timezone, u.itsm_signed_in, u.locked_until, u.last_login_at, u.created_at, u.updated_at, u.version`
+ u.timezone, u.itsm_signed_in, u.locked_until, u.last_login_at, u.created_at, u.updated_at, u.version, u.external_id`
 
 // userSorts are the fields users can be sorted by (store.UserQuery).
 var userSorts = map[string]sortKey{
@@ -67,7 +67,7 @@ func scanUser(r interface{ Scan(...any) error }, now int64) (directory.User, err
 	var lockedUntil, lastLogin, created, updated int64
 	err := r.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Enabled, &u.EmailVerified,
 		&u.OTPRequired, &u.Company, &u.Department, &u.Address, &u.Phone1, &u.Phone2, &u.Note, &customer,
-		&u.Timezone, &u.ITSMSignedIn, &lockedUntil, &lastLogin, &created, &updated, &u.Version)
+		&u.Timezone, &u.ITSMSignedIn, &lockedUntil, &lastLogin, &created, &updated, &u.Version, &u.ExternalID)
 	if err != nil {
 		return u, notFound(err)
 	}
@@ -88,12 +88,12 @@ func (q *queries) CreateUser(ctx context.Context, u directory.User) (directory.U
 	u.Version = 1
 	_, err := q.exec(ctx, `INSERT INTO users (id, username, username_key, email, email_key, first_name,
  first_name_key, last_name, last_name_key, enabled, email_verified, otp_required, company, department,
- address, phone1, phone2, note, customer_id, timezone, itsm_signed_in, last_login_at, created_at, updated_at, version)
- VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+ address, phone1, phone2, note, customer_id, timezone, itsm_signed_in, last_login_at, created_at, updated_at, version, external_id)
+ VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`,
 		u.ID, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName,
 		directory.Key(u.FirstName), u.LastName, directory.Key(u.LastName), u.Enabled, u.EmailVerified,
 		u.OTPRequired, u.Company, u.Department, u.Address, u.Phone1, u.Phone2, u.Note, nullable(string(u.CustomerID)),
-		u.Timezone, u.ITSMSignedIn, toMicros(u.LastLoginAt), toMicros(u.CreatedAt), toMicros(u.UpdatedAt), u.Version)
+		u.Timezone, u.ITSMSignedIn, toMicros(u.LastLoginAt), toMicros(u.CreatedAt), toMicros(u.UpdatedAt), u.Version, u.ExternalID)
 	if err != nil {
 		return directory.User{}, err
 	}
@@ -139,11 +139,11 @@ func (q *queries) UpdateUser(ctx context.Context, u directory.User) (directory.U
 	res, err := q.exec(ctx, `UPDATE users SET email = $1, email_key = $2, first_name = $3, first_name_key = $4,
  last_name = $5, last_name_key = $6, enabled = $7, email_verified = $8, otp_required = $9, company = $10,
  department = $11, address = $12, phone1 = $13, phone2 = $14, note = $15, customer_id = $16, timezone = $17,
- itsm_signed_in = $18, last_login_at = $19, updated_at = $20, version = version + 1
+ itsm_signed_in = $18, last_login_at = $19, updated_at = $20, version = version + 1, external_id = $23
  WHERE id = $21 AND version = $22`,
 		u.Email, directory.Key(u.Email), u.FirstName, directory.Key(u.FirstName), u.LastName, directory.Key(u.LastName),
 		u.Enabled, u.EmailVerified, u.OTPRequired, u.Company, u.Department, u.Address, u.Phone1, u.Phone2, u.Note,
-		nullable(string(u.CustomerID)), u.Timezone, u.ITSMSignedIn, toMicros(u.LastLoginAt), toMicros(now), u.ID, u.Version)
+		nullable(string(u.CustomerID)), u.Timezone, u.ITSMSignedIn, toMicros(u.LastLoginAt), toMicros(now), u.ID, u.Version, u.ExternalID)
 	if err != nil {
 		return directory.User{}, err
 	}
@@ -179,6 +179,9 @@ func filterUsers(b *builder, f store.UserFilter) {
 	}
 	if f.Email != "" {
 		b.cond("u.email_key = " + b.arg(directory.Key(f.Email)))
+	}
+	if f.ExternalID != "" {
+		b.cond("u.external_id = " + b.arg(f.ExternalID))
 	}
 	if f.CustomerID != "" {
 		b.cond("u.customer_id = " + b.arg(string(f.CustomerID)))
