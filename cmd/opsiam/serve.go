@@ -136,6 +136,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Now: time.Now,
 	}
 	api.Mount(mux)
+	mountSCIM(mux, api, issuer, e.log)
 
 	reg := &metrics.Registry{Start: time.Now(), Gauges: []metrics.Gauge{outboxGauge(prov.outbox)}}
 	mux.Handle("GET /metrics", reg)

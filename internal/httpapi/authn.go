@@ -8,6 +8,7 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
+	"opsiam/internal/manage"
 	"opsiam/internal/store"
 )
 
@@ -30,11 +31,14 @@ type Credential struct {
 	Cookie       bool
 }
 
+// PlatformTokenName is the Name of the PlatformToken credential.
+const PlatformTokenName = "platform_token"
+
 // PlatformToken is the Credential of platform tokens (A6): the token in
 // "Authorization: Bearer TOKEN" or, for clients of the product we replace,
 // in "X-OpsI-Token: TOKEN".
 func PlatformToken(t auth.PlatformTokens) Credential {
-	return Credential{Name: "platform_token", Authenticate: func(r *http.Request) (directory.UserID, bool, error) {
+	return Credential{Name: PlatformTokenName, Authenticate: func(r *http.Request) (directory.UserID, bool, error) {
 		text := ""
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, rest, _ := strings.Cut(h, " ")
@@ -139,4 +143,25 @@ func (a *API) authenticate(r *http.Request, service bool) (*http.Request, error)
 		return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), nil
 	}
 	return r, errUnauthenticated
+}
+
+// ErrUnauthenticated is the error of a request without a valid credential.
+var ErrUnauthenticated error = errUnauthenticated
+
+// PlatformCaller authenticates r by its platform token alone (no session
+// cookie, no service client) and returns its caller, for adapters outside
+// the REST API such as SCIM; an error that is ErrUnauthenticated for a
+// missing or bad token.
+func (a *API) PlatformCaller(r *http.Request) (manage.Caller, error) {
+	only := &API{Manage: a.Manage}
+	for _, c := range a.Credentials {
+		if c.Name == PlatformTokenName {
+			only.Credentials = append(only.Credentials, c)
+		}
+	}
+	r, err := only.authenticate(r, false)
+	if err != nil {
+		return manage.Caller{}, err
+	}
+	return actor(r), nil
 }
