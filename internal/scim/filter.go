@@ -14,6 +14,9 @@ var caseExact = map[string]bool{"id": true, "externalid": true, "version": true,
 
 // parseFilter parses a filter parameter; the error is an invalidFilter.
 func parseFilter(s string) (filter.Expression, error) {
+	if len(s) > maxFilter {
+		return nil, &scimError{status: 400, scimType: "invalidFilter", detail: fmt.Sprintf("The filter is longer than %d bytes.", maxFilter)}
+	}
 	e, err := filter.ParseFilter([]byte(s))
 	if err != nil {
 		return nil, &scimError{status: 400, scimType: "invalidFilter", detail: fmt.Sprintf("The filter %q is not valid SCIM filter syntax (RFC 7644 §3.4.2.2).", truncate(s, 200))}

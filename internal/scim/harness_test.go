@@ -3,6 +3,7 @@ package scim_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -32,6 +33,7 @@ type env struct {
 	svc   *manage.Service
 	srv   *httptest.Server
 	admin string
+	dsn   string
 }
 
 // eachDB runs fn on SQLite and on PostgreSQL (OPSIAM_TEST_POSTGRES_DSN).
@@ -60,7 +62,7 @@ func newEnv(t testing.TB, dsn string) *env {
 		}
 		return c, err
 	}}).Mount(mux)
-	e := &env{t: t, db: db, svc: svc, srv: srv}
+	e := &env{t: t, db: db, svc: svc, srv: srv, dsn: dsn}
 	e.admin = e.token("admin")
 	return e
 }
@@ -208,3 +210,26 @@ func must(t testing.TB, r resp, want int) resp {
 }
 
 var storeAll = store.ListQuery{Limit: 1000}
+
+type store_Tx = store.Tx
+
+// events counts the outbox events of topic, read with SQL beside the store.
+func (e *env) events(topic string) int {
+	e.t.Helper()
+	driver, dsn := "sqlite", e.dsn
+	if strings.HasPrefix(dsn, "postgres") {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM outbox_events WHERE topic = $1`, topic).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func sqltestDSN(t *testing.T) string { return sqltest.SQLiteDSN(t) }

@@ -33,9 +33,10 @@ const (
 
 // Limits of one request.
 const (
-	maxBody  = 1 << 20 // bytes of a request body
-	maxCount = 1000    // resources in one list page (ServiceProviderConfig filter.maxResults)
-	maxOps   = 1000    // operations in one PATCH
+	maxBody   = 1 << 20 // bytes of a request body
+	maxCount  = 1000    // resources in one list page (ServiceProviderConfig filter.maxResults)
+	maxOps    = 1000    // operations in one PATCH
+	maxFilter = 4096    // bytes of a filter parameter
 )
 
 // ErrUnauthenticated is what Caller returns for a request without a valid
@@ -204,8 +205,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeResource answers a resource with its ETag (RFC 7644 §3.14).
 func writeResource(w http.ResponseWriter, status int, res object, version int64) {
 	w.Header().Set("ETag", etag(version))
-	if loc, ok := res["meta"].(object)["location"].(string); ok && status == http.StatusCreated {
-		w.Header().Set("Location", loc)
+	if meta, ok := res["meta"].(object); ok && status == http.StatusCreated {
+		if loc, ok := meta["location"].(string); ok {
+			w.Header().Set("Location", loc)
+		}
 	}
 	writeJSON(w, status, res)
 }
