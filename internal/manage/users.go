@@ -106,51 +106,61 @@ func (s *Service) CreateUserResolving(ctx context.Context, a Caller, u directory
 		return directory.User{}, err
 	}
 	var created directory.User
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
-			return err
-		}
-		if err := checkIdentifiers(ctx, tx, u); err != nil {
-			return err
-		}
-		tombs := s.tombstones()
-		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u}, res)
-		if err != nil {
-			return err
-		}
-		if created, err = tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		if err := tombs.Apply(ctx, tx, plan, created, a.record()); err != nil {
-			return err
-		}
-		global, err := tx.GetGroupByName(ctx, directory.GlobalGroupName)
-		if err != nil {
-			return err
-		}
-		if err := tx.AddMember(ctx, global.ID, created.ID); err != nil {
-			return err
-		}
-		g, err := Load(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := checkCustomerOf(ctx, tx, g, created); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, a, store.ActionUserCreate, "user", string(created.ID), nil, created); err != nil {
-			return err
-		}
-		agg := "user:" + string(created.ID)
-		if err := enqueue(ctx, tx, provision.TopicUserCreated, agg, map[string]string{"user_id": string(created.ID)}); err != nil {
-			return err
-		}
-		if created.Enabled { // U7: no mail for a user created disabled
-			return enqueue(ctx, tx, provision.TopicMailPasswordSetup, agg, map[string]string{"user_id": string(created.ID)})
-		}
-		return nil
+	err := s.Store.InTx(ctx, func(tx store.Tx) (err error) {
+		created, err = s.createIn(ctx, tx, a, u, res, nil)
+		return err
 	})
 	return created, err
+}
+
+// createIn is CreateUser's work inside tx, for a user already normalised
+// and validated. g is the role graph when the caller has it loaded (an
+// import of many users); nil loads it.
+func (s *Service) createIn(ctx context.Context, tx store.Tx, a Caller, u directory.User, res []directory.TombstoneResolution, g *directory.RoleGraph) (directory.User, error) {
+	if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
+		return directory.User{}, err
+	}
+	if err := checkIdentifiers(ctx, tx, u); err != nil {
+		return directory.User{}, err
+	}
+	tombs := s.tombstones()
+	plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u}, res)
+	if err != nil {
+		return directory.User{}, err
+	}
+	created, err := tx.CreateUser(ctx, u)
+	if err != nil {
+		return directory.User{}, err
+	}
+	if err := tombs.Apply(ctx, tx, plan, created, a.record()); err != nil {
+		return directory.User{}, err
+	}
+	global, err := tx.GetGroupByName(ctx, directory.GlobalGroupName)
+	if err != nil {
+		return directory.User{}, err
+	}
+	if err := tx.AddMember(ctx, global.ID, created.ID); err != nil {
+		return directory.User{}, err
+	}
+	if g == nil {
+		if g, err = Load(ctx, tx); err != nil {
+			return directory.User{}, err
+		}
+	}
+	if err := checkCustomerOf(ctx, tx, g, created); err != nil {
+		return directory.User{}, err
+	}
+	if err := s.audit(ctx, tx, a, store.ActionUserCreate, "user", string(created.ID), nil, created); err != nil {
+		return directory.User{}, err
+	}
+	agg := "user:" + string(created.ID)
+	if err := enqueue(ctx, tx, provision.TopicUserCreated, agg, map[string]string{"user_id": string(created.ID)}); err != nil {
+		return directory.User{}, err
+	}
+	if created.Enabled { // U7: no mail for a user created disabled
+		return created, enqueue(ctx, tx, provision.TopicMailPasswordSetup, agg, map[string]string{"user_id": string(created.ID)})
+	}
+	return created, nil
 }
 
 // UpdateUser changes the fields p sets (U9). ifVersion is the If-Match
@@ -171,81 +181,9 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 		return directory.User{}, err
 	}
 	var updated directory.User
-	change := func(tx store.Tx) error {
-		if p.CustomerID != nil { // C2 reads the user's grants: serialise with grant changes
-			if err := tx.LockDirectory(ctx); err != nil {
-				return err
-			}
-		}
-		old, err := tx.GetUser(ctx, scope, id)
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(old.Version, ifVersion); err != nil {
-			return err
-		}
-		u := old
-		p.Apply(&u)
-		directory.NormalizeUser(&u)
-		if err := directory.CheckUserUpdate(old, u); err != nil {
-			return err
-		}
-		if err := directory.ValidateUser(u).Err(); err != nil {
-			return err
-		}
-		mailChanged := directory.Key(u.Email) != directory.Key(old.Email)
-		if mailChanged && p.EmailVerified == nil {
-			u.EmailVerified = false
-		}
-		if err := checkCustomerChoice(ctx, tx, u.CustomerID, old.CustomerID); err != nil {
-			return err
-		}
-		if mailChanged {
-			if err := checkIdentifiers(ctx, tx, u); err != nil {
-				return err
-			}
-		}
-		tombs := s.tombstones()
-		plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u, Previous: &old}, res)
-		if err != nil {
-			return err
-		}
-		if updated, err = tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		if old.Enabled && !updated.Enabled {
-			if err := s.endAccess(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if err := tombs.Apply(ctx, tx, plan, updated, a.record()); err != nil {
-			return err
-		}
-		if u.CustomerID == "" && old.CustomerID != "" {
-			g, err := Load(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if err := checkCustomerOf(ctx, tx, g, updated); err != nil {
-				return err
-			}
-		}
-		action := store.ActionUserUpdate
-		if p.OnlyEnabled() {
-			action = map[bool]string{true: store.ActionUserEnable, false: store.ActionUserDisable}[*p.Enabled]
-		}
-		if err := s.audit(ctx, tx, a, action, "user", string(id), old, updated); err != nil {
-			return err
-		}
-		agg := "user:" + string(id)
-		if err := enqueue(ctx, tx, provision.TopicUserUpdated, agg, map[string]string{"user_id": string(id)}); err != nil {
-			return err
-		}
-		if mailChanged && !updated.EmailVerified {
-			return enqueue(ctx, tx, provision.TopicMailVerifyEmail, agg,
-				map[string]string{"user_id": string(id), "email": updated.Email})
-		}
-		return nil
+	change := func(tx store.Tx) (err error) {
+		updated, err = s.updateIn(ctx, tx, a, scope, id, ifVersion, p, res)
+		return err
 	}
 	// Without If-Match a change that another one overtook between read and
 	// write is made again on the fresh record, not refused with 412 (issue
@@ -256,6 +194,86 @@ func (s *Service) UpdateUserResolving(ctx context.Context, a Caller, scope direc
 			return updated, err
 		}
 	}
+}
+
+// updateIn is UpdateUser's work inside tx, in the scope the caller may
+// act in (actScope).
+func (s *Service) updateIn(ctx context.Context, tx store.Tx, a Caller, scope directory.Scope, id directory.UserID, ifVersion int64, p UserPatch, res []directory.TombstoneResolution) (directory.User, error) {
+	if p.CustomerID != nil { // C2 reads the user's grants: serialise with grant changes
+		if err := tx.LockDirectory(ctx); err != nil {
+			return directory.User{}, err
+		}
+	}
+	old, err := tx.GetUser(ctx, scope, id)
+	if err != nil {
+		return directory.User{}, err
+	}
+	if err := checkVersion(old.Version, ifVersion); err != nil {
+		return directory.User{}, err
+	}
+	u := old
+	p.Apply(&u)
+	directory.NormalizeUser(&u)
+	if err := directory.CheckUserUpdate(old, u); err != nil {
+		return directory.User{}, err
+	}
+	if err := directory.ValidateUser(u).Err(); err != nil {
+		return directory.User{}, err
+	}
+	mailChanged := directory.Key(u.Email) != directory.Key(old.Email)
+	if mailChanged && p.EmailVerified == nil {
+		u.EmailVerified = false
+	}
+	if err := checkCustomerChoice(ctx, tx, u.CustomerID, old.CustomerID); err != nil {
+		return directory.User{}, err
+	}
+	if mailChanged {
+		if err := checkIdentifiers(ctx, tx, u); err != nil {
+			return directory.User{}, err
+		}
+	}
+	tombs := s.tombstones()
+	plan, err := tombs.PlanChange(ctx, tx, directory.TombstoneChange{User: u, Previous: &old}, res)
+	if err != nil {
+		return directory.User{}, err
+	}
+	updated, err := tx.UpdateUser(ctx, u)
+	if err != nil {
+		return directory.User{}, err
+	}
+	if old.Enabled && !updated.Enabled {
+		if err := s.endAccess(ctx, tx, id); err != nil {
+			return directory.User{}, err
+		}
+	}
+	if err := tombs.Apply(ctx, tx, plan, updated, a.record()); err != nil {
+		return directory.User{}, err
+	}
+	if u.CustomerID == "" && old.CustomerID != "" {
+		g, err := Load(ctx, tx)
+		if err != nil {
+			return directory.User{}, err
+		}
+		if err := checkCustomerOf(ctx, tx, g, updated); err != nil {
+			return directory.User{}, err
+		}
+	}
+	action := store.ActionUserUpdate
+	if p.OnlyEnabled() {
+		action = map[bool]string{true: store.ActionUserEnable, false: store.ActionUserDisable}[*p.Enabled]
+	}
+	if err := s.audit(ctx, tx, a, action, "user", string(id), old, updated); err != nil {
+		return directory.User{}, err
+	}
+	agg := "user:" + string(id)
+	if err := enqueue(ctx, tx, provision.TopicUserUpdated, agg, map[string]string{"user_id": string(id)}); err != nil {
+		return directory.User{}, err
+	}
+	if mailChanged && !updated.EmailVerified {
+		return updated, enqueue(ctx, tx, provision.TopicMailVerifyEmail, agg,
+			map[string]string{"user_id": string(id), "email": updated.Email})
+	}
+	return updated, nil
 }
 
 // SetEnabled enables or disables a user (U6, U7). A disabled user's tokens
