@@ -59,6 +59,7 @@ func cli(ctx context.Context, cmd string, args []string, getenv func(string) str
 	fn, ok := map[string]func(context.Context, []string) error{
 		"user add": c.userAdd, "user list": c.userList, "user enable": c.userEnable, "user disable": c.userDisable,
 		"user delete": c.userDelete, "user set-password": c.userSetPassword, "user unlock": c.userUnlock,
+		"user export": c.userExport, "user import": c.userImport,
 		"group add": c.groupAdd, "group list": c.groupList, "group delete": c.groupDelete, "group add-member": c.groupAddMember,
 		"token issue": c.tokenIssue, "token revoke": c.tokenRevoke,
 	}[cmd+" "+action]
