@@ -34,6 +34,9 @@ commands:
   user enable|disable|delete USERNAME
   user set-password USERNAME     (reads the new password from stdin)
   user unlock USERNAME           (lifts a password lockout at once)
+  user export [--out FILE] [--excel]   every user as CSV (the API's field names, groups, roles)
+  user import FILE [--dry-run]   create or update users by username from CSV; checks every
+            row first and writes nothing if one is wrong
   group add NAME [--description D] | group list | group delete NAME
   group add-member GROUP USERNAME...
   token issue USERNAME [--expires 720h]   (prints only the token)
