@@ -23,6 +23,12 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	flags := flag.NewFlagSet("backup", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	to := flags.String("to", "", "the backup file to write; must not exist (required)")
+	if wantsHelp(args) {
+		fmt.Fprintln(stdout, "usage: opsiam backup --to FILE [--data-dir DIR]\n\ncopies the SQLite database to FILE while the server may run (PostgreSQL: use pg_dump)")
+		flags.SetOutput(stdout)
+		flags.PrintDefaults()
+		return nil
+	}
 	mine, rest := splitFlags(flags, args)
 	if err := flags.Parse(mine); err != nil {
 		return err
@@ -42,7 +48,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	src := cfg.DSN()
 	if st, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("backup: no database at %s (check --data-dir / --database)", src)
+		return fmt.Errorf("backup: %w", errNoDatabase(cfg))
 	} else if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	} else if !st.Mode().IsRegular() {

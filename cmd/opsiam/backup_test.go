@@ -143,7 +143,11 @@ func TestBackupRefusals(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(t.TempDir(), "backup.db")
 	// No database yet: refused, and none is created.
-	runCLI(t, dir, "", "no database", "backup", "--to", file)
+	var out0, errOut0 bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "--to", file, "--data-dir", dir}, func(string) string { return "" },
+		strings.NewReader(""), &out0, &errOut0); err == nil || !strings.Contains(err.Error(), "no opsiam database") {
+		t.Fatalf("backup without a database: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "opsiam.db")); err == nil {
 		t.Fatal("backup created a database")
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,15 +19,20 @@ import (
 )
 
 // splitArgs separates the common flags (and their values) from the rest.
+// A common flag that takes no value (--insecure-issuer) does not take the
+// next argument with it.
 func splitArgs(args []string) (common, rest []string) {
-	commonFlags := config.FlagNames()
+	commonFlags, boolFlags := config.FlagNames(), config.BoolFlags()
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" {
+			return common, append(rest, args[i:]...)
+		}
 		name := strings.TrimLeft(a, "-")
 		name, _, hasValue := strings.Cut(name, "=")
 		if strings.HasPrefix(a, "-") && commonFlags[name] {
 			common = append(common, a)
-			if !hasValue && i+1 < len(args) {
+			if !hasValue && !boolFlags[name] && i+1 < len(args) {
 				common = append(common, args[i+1])
 				i++
 			}
@@ -35,6 +41,19 @@ func splitArgs(args []string) (common, rest []string) {
 		rest = append(rest, a)
 	}
 	return common, rest
+}
+
+// wantsHelp reports whether args ask for help (-h, -help, --help).
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
 }
 
 // cliActor is the caller of CLI commands: the system (whoever runs the
@@ -46,27 +65,49 @@ var cliActor = manage.SystemCaller("cli", "cli")
 // only the command's output (scripts read it).
 func cli(ctx context.Context, cmd string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	common, rest := splitArgs(args)
-	if len(rest) == 0 {
-		return fmt.Errorf("%s: no action given; see opsiam help", cmd)
+	actions := map[string]func(*cliCmd, context.Context, []string) error{
+		"user add": (*cliCmd).userAdd, "user list": (*cliCmd).userList, "user enable": (*cliCmd).userEnable,
+		"user disable": (*cliCmd).userDisable, "user delete": (*cliCmd).userDelete, "user set-password": (*cliCmd).userSetPassword,
+		"user unlock": (*cliCmd).userUnlock, "user export": (*cliCmd).userExport, "user import": (*cliCmd).userImport,
+		"group add": (*cliCmd).groupAdd, "group list": (*cliCmd).groupList, "group delete": (*cliCmd).groupDelete,
+		"group add-member": (*cliCmd).groupAddMember, "token issue": (*cliCmd).tokenIssue, "token revoke": (*cliCmd).tokenRevoke,
+	}
+	var names []string
+	for k := range actions {
+		if a, ok := strings.CutPrefix(k, cmd+" "); ok {
+			names = append(names, a)
+		}
+	}
+	slices.Sort(names)
+	list := fmt.Sprintf("%s commands: %s (opsiam %s COMMAND -h for one)", cmd, strings.Join(names, ", "), cmd)
+	if len(rest) == 0 || rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help" {
+		if len(rest) == 0 && !wantsHelp(common) {
+			return fmt.Errorf("%s: no command given; %s", cmd, list)
+		}
+		fmt.Fprintln(stdout, list)
+		return nil
 	}
 	action, rest := rest[0], rest[1:]
+	fn, ok := actions[cmd+" "+action]
+	if !ok {
+		return fmt.Errorf("unknown command %q; %s", cmd+" "+action, list)
+	}
+	if wantsHelp(rest) || wantsHelp(common) {
+		// The action prints its own usage while parsing -h, before it
+		// would touch the database: help needs none (issue 17).
+		c := &cliCmd{stdin: stdin, out: stdout, errOut: stdout}
+		if err := fn(c, ctx, []string{"-h"}); err != nil && !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
+	}
 	e, err := open(ctx, cmd+" "+action, common, getenv, stderr, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.db.Close()
 	c := &cliCmd{e: e, svc: e.service(), stdin: stdin, out: stdout, errOut: stderr}
-	fn, ok := map[string]func(context.Context, []string) error{
-		"user add": c.userAdd, "user list": c.userList, "user enable": c.userEnable, "user disable": c.userDisable,
-		"user delete": c.userDelete, "user set-password": c.userSetPassword, "user unlock": c.userUnlock,
-		"user export": c.userExport, "user import": c.userImport,
-		"group add": c.groupAdd, "group list": c.groupList, "group delete": c.groupDelete, "group add-member": c.groupAddMember,
-		"token issue": c.tokenIssue, "token revoke": c.tokenRevoke,
-	}[cmd+" "+action]
-	if !ok {
-		return fmt.Errorf("unknown command %q", cmd+" "+action)
-	}
-	return fn(ctx, rest)
+	return fn(c, ctx, rest)
 }
 
 type cliCmd struct {
@@ -80,6 +121,11 @@ type cliCmd struct {
 // requiring exactly want of them (names them in the error).
 func (c *cliCmd) flags(fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
 	fs.SetOutput(c.errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: opsiam %s [flags] %s\n", fs.Name(), strings.Join(want, " "))
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nThe database flags --data-dir and --database (and every flag of opsiam serve -h) apply.")
+	}
 	// Allow flags after positional arguments: parse repeatedly.
 	var pos []string
 	for {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,12 +17,18 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
+	"opsiam/internal/testenv"
 )
 
 // runCLI runs one command and returns stdout; it fails the test on error
 // unless wantErr names a part of the expected error.
+//
+// A command other than serve and migrate refuses a directory without a
+// database (issue 17); for brevity, runCLI migrates a fresh dir first.
+// TestCLIRefusesMissingDatabase checks the refusal itself.
 func runCLI(t *testing.T, dir, stdin string, wantErr string, args ...string) string {
 	t.Helper()
+	ensureDatabase(t, dir)
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), append(args, "--data-dir", dir), func(string) string { return "" },
 		strings.NewReader(stdin), &out, &errOut)
@@ -142,3 +149,98 @@ func TestServeMountsAPI(t *testing.T) {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// ensureDatabase runs opsiam migrate in dir when it holds no database yet.
+func ensureDatabase(t testing.TB, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "opsiam.db")); err == nil {
+		return
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "--data-dir", dir}, func(string) string { return "" },
+		strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+}
+
+// TestCLIRefusesMissingDatabase: only serve and migrate create a database;
+// any other command in a directory without one says so and creates
+// nothing (issue 17, point 1), on SQLite and PostgreSQL.
+func TestCLIRefusesMissingDatabase(t *testing.T) {
+	for _, cmd := range [][]string{{"user", "list"}, {"user", "-h"}, {"client", "list"}, {"token", "issue", "admin"},
+		{"group", "list"}, {"user", "export"}, {"backup", "--to", filepath.Join(t.TempDir(), "b.db")}} {
+		dir := filepath.Join(t.TempDir(), "data")
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append(cmd, "--data-dir", dir), func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
+		if cmd[1] == "-h" {
+			if err != nil {
+				t.Errorf("%v: %v", cmd, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "no opsiam database in "+dir+" (start `opsiam serve` first, or pass --data-dir / --database)") {
+			t.Errorf("%v: %v", cmd, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%v created %s", cmd, dir)
+		}
+	}
+	pg := testenv.PostgresSchema(t)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"token", "issue", "admin", "--database", pg}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "no opsiam database in the database given by --database") {
+		t.Errorf("token issue on an empty PostgreSQL schema: %v", err)
+	}
+	// migrate creates it, and then the CLI works.
+	dir := filepath.Join(t.TempDir(), "data")
+	runCLI(t, dir, "", "", "migrate")
+	if out := runCLI(t, dir, "", "", "user", "list"); !strings.Contains(out, "admin") {
+		t.Fatalf("user list after migrate: %q", out)
+	}
+}
+
+// TestCLIHelp: -h on every command exits 0 with that command's own usage,
+// needs no database, and unknown commands and flags say what exists
+// (issue 17, point 2).
+func TestCLIHelp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing-here")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "commands:"},
+		{[]string{"user", "-h"}, "user commands: add, delete, disable, enable, export, import, list"},
+		{[]string{"user", "add", "-h"}, "usage: opsiam user add [flags] USERNAME"},
+		{[]string{"user", "import", "--help"}, "-dry-run"},
+		{[]string{"group", "add-member", "-h"}, "usage: opsiam group add-member"},
+		{[]string{"token", "issue", "-h"}, "-expires"},
+		{[]string{"client", "-h"}, "usage: opsiam client COMMAND"},
+		{[]string{"backup", "-h"}, "usage: opsiam backup --to FILE"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append(c.args, "--data-dir", dir), func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
+		if err != nil || !strings.Contains(out.String()+errOut.String(), c.want) {
+			t.Errorf("%v: %v\n%s%s", c.args, err, out.String(), errOut.String())
+		}
+		if strings.Contains(out.String(), "-argon2-time") && c.args[0] != "serve" {
+			t.Errorf("%v lists the server's flags:\n%s", c.args, out.String())
+		}
+	}
+	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "-h"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), append(args, "--data-dir", dir), func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err != nil || !strings.Contains(errOut.String(), "-addr") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("help created the data directory")
+	}
+	// Unknown commands list what exists; a bool common flag does not eat the
+	// next argument (user list --insecure-issuer --q x).
+	db := t.TempDir()
+	runCLI(t, db, "", `unknown command "user fly"; user commands: add,`, "user", "fly")
+	runCLI(t, db, "", "the commands are serve, migrate", "fly")
+	runCLI(t, db, "", "", "user", "add", "quinn", "--email", "q@example.com", "--first-name", "Q", "--last-name", "Q")
+	if out := runCLI(t, db, "", "", "user", "list", "--insecure-issuer", "--q", "qu"); !strings.Contains(out, "quinn") || strings.Contains(out, "admin") {
+		t.Fatalf("user list --insecure-issuer --q qu: %q", out)
+	}
+	runCLI(t, db, "", "flag provided but not defined: -nope", "user", "list", "--nope")
+}

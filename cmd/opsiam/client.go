@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"opsiam/internal/config"
 	"opsiam/internal/oidc"
 )
 
@@ -58,6 +59,13 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256, ES256 or EdDSA (default: the server's --default-signing-alg)")
 	claims := fs.String("claims", "groups,roles,customer", "claims the client receives: a comma list of groups, roles, customer, or none")
 	fs.Var(&access, "access-role", "access rule: a role a user must hold to sign in (repeatable; any one suffices)")
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, clientUsage)
+		fmt.Fprintln(stdout, "\nflags of client add:")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return nil
+	}
 	mine, rest := splitFlags(fs, args)
 	if err := fs.Parse(mine); err != nil {
 		return err
@@ -136,7 +144,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 // configBoolFlags are the configuration flags that take no value.
-var configBoolFlags = map[string]bool{"insecure-issuer": true, "h": true, "help": true}
+var configBoolFlags = config.BoolFlags()
 
 // splitFlags separates the flags fs defines from the others (the
 // configuration flags of every command) wherever they appear; rest holds

@@ -23,6 +23,7 @@ func TestSplitFlags(t *testing.T) {
 
 func TestClientCLIRejectsBadInput(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
+	ensureDatabase(t, dir)
 	tests := []struct {
 		args []string
 		want string

@@ -35,9 +35,15 @@ func cliOK(t *testing.T, db []string, args ...string) string {
 
 // csvDatabases are the databases the CSV tests run on.
 func csvDatabases(t *testing.T, fn func(t *testing.T, db []string)) {
-	t.Run("SQLite", func(t *testing.T) { fn(t, []string{"--data-dir", t.TempDir()}) })
+	t.Run("SQLite", func(t *testing.T) {
+		db := []string{"--data-dir", t.TempDir()}
+		cliOK(t, db, "migrate")
+		fn(t, db)
+	})
 	t.Run("Postgres", func(t *testing.T) {
-		fn(t, []string{"--data-dir", t.TempDir(), "--database", testenv.PostgresSchema(t)})
+		db := []string{"--data-dir", t.TempDir(), "--database", testenv.PostgresSchema(t)}
+		cliOK(t, db, "migrate")
+		fn(t, db)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"opsiam/internal/auth"
+	"opsiam/internal/config"
 	"opsiam/internal/health"
 	"opsiam/internal/httpapi"
 	"opsiam/internal/manage"
@@ -26,30 +27,37 @@ import (
 // (SIGINT, SIGTERM), then drains open requests for up to 15 seconds and the
 // worker's deliveries in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e, err := open(ctx, "serve", args, getenv, stdout, stderr)
+	e, err := load("serve", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer e.db.Close()
-
 	skills, err := e.skills()
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
-
+	// Listen before the database is created, so that a first start that
+	// cannot listen (a busy port) creates no admin whose password is lost;
+	// the password is printed once the server listens (issue 17).
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
 		return err
 	}
+	boot, err := e.openDB(ctx, true)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer e.db.Close()
+	e.announceAdmin(boot, stdout)
+	mux := http.NewServeMux()
+	(&health.Handler{Ready: e.db.Ready}).Mount(mux)
+
 	// The default issuer http://ADDR follows the port actually bound, so
 	// that mail links work with --addr HOST:0.
 	issuer := e.cfg.Issuer
-	if issuer == "http://"+e.cfg.Addr {
-		host, _, _ := net.SplitHostPort(e.cfg.Addr)
+	if e.cfg.IssuerDefault {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		issuer = "http://" + net.JoinHostPort(host, port)
+		issuer = config.DefaultIssuer(e.cfg.Addr, port)
 	}
 	sign, err := buildSignin(e.cfg, issuer, e.db, e.log)
 	if err != nil {

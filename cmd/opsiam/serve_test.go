@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -179,5 +182,47 @@ func TestServeMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// TestFirstStartBusyPort: a first start that cannot listen creates no
+// database, so the one-time admin password is not lost; the next start
+// prints it once it listens. --addr with a port alone works, and the
+// issuer names localhost (issue 17, point 3).
+func TestFirstStartBusyPort(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), []string{"serve", "--addr", busy.Addr().String(), "--data-dir", dir}, func(string) string { return "" },
+		strings.NewReader(""), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("serve on a busy port: %v", err)
+	}
+	if strings.Contains(out.String(), "password") {
+		t.Fatalf("a start that failed printed the admin password: %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "opsiam.db")); err == nil {
+		t.Fatal("a start that could not listen created the database")
+	}
+	base, stdout := startServer(t, nil, "--data-dir", dir, "--addr", ":0")
+	text := stdout.String()
+	pw := regexp.MustCompile(`shown only this once:\n\n    (\S+)\n`).FindStringSubmatch(text)
+	if pw == nil {
+		t.Fatalf("first start output: %q", text)
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+	var disc struct{ Issuer string }
+	res, err := http.Get("http://127.0.0.1:" + port + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	json.NewDecoder(res.Body).Decode(&disc)
+	if disc.Issuer != "http://localhost:"+port {
+		t.Fatalf("issuer with --addr :0 = %q, want http://localhost:%s", disc.Issuer, port)
 	}
 }

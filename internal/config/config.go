@@ -34,6 +34,7 @@ type Config struct {
 	DataDir       string    // where the SQLite file and other local state live
 	Database      string    // DSN; empty: SQLite in DataDir; postgres:// selects PostgreSQL
 	Issuer        string    // public URL of the server; default http://Addr
+	IssuerDefault bool      // Issuer was not given: DefaultIssuer of Addr
 	AdminPassword Secret    // password of the reserved admin user on first start
 	LogLevel      string    // debug, info, warn, error
 	Provision     Provision // outbox worker and GitLab target (P1, P2)
@@ -70,6 +71,24 @@ func (c Config) DSN() string {
 		return c.Database
 	}
 	return filepath.Join(c.DataDir, "opsiam.db")
+}
+
+// DefaultIssuer is the issuer of a server listening on addr that was given
+// none: http://HOST:PORT, with localhost for a wildcard host (":8080",
+// "0.0.0.0:8080"), and port in place of addr's when it is given (the port
+// the system chose for ":0").
+func DefaultIssuer(addr, port string) string {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port != "" {
+		p = port
+	}
+	return "http://" + net.JoinHostPort(host, p)
 }
 
 // UsesSQLite reports whether the embedded SQLite database is used.
@@ -118,7 +137,7 @@ func Load(name string, args []string, getenv func(string) string, errOut io.Writ
 		return c, fs.Args(), errors.Join(append(envErrs, c.Validate())...)
 	}
 	if c.Issuer == "" {
-		c.Issuer = "http://" + c.Addr
+		c.Issuer, c.IssuerDefault = DefaultIssuer(c.Addr, ""), true
 	}
 	return c, fs.Args(), c.Validate()
 }
@@ -131,6 +150,20 @@ func FlagNames() map[string]bool {
 	defineFlags(fs, &Config{}, func(string) string { return "" })
 	names := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+// BoolFlags lists the flags of FlagNames that take no value (a command
+// line parser must not take the next argument as theirs).
+func BoolFlags() map[string]bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	defineFlags(fs, &Config{}, func(string) string { return "" })
+	names := map[string]bool{"h": true, "help": true}
+	fs.VisitAll(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			names[f.Name] = true
+		}
+	})
 	return names
 }
 

@@ -18,10 +18,14 @@ func TestLoadPrecedence(t *testing.T) {
 		args     []string
 		wantAddr string
 		wantDSN  string
+		issuer   string
 	}{
-		{"defaults", nil, nil, "localhost:8080", "opsiam-data/opsiam.db"},
-		{"environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000", "OPSIAM_DATA_DIR": "/d"}, nil, "127.0.0.1:9000", "/d/opsiam.db"},
-		{"flags beat environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000"}, []string{"--addr", "0.0.0.0:1", "--database", "postgres://x/y"}, "0.0.0.0:1", "postgres://x/y"},
+		{"defaults", nil, nil, "localhost:8080", "opsiam-data/opsiam.db", "http://localhost:8080"},
+		{"environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000", "OPSIAM_DATA_DIR": "/d"}, nil, "127.0.0.1:9000", "/d/opsiam.db", "http://127.0.0.1:9000"},
+		{"flags beat environment", map[string]string{"OPSIAM_ADDR": "127.0.0.1:9000"}, []string{"--addr", "0.0.0.0:1", "--database", "postgres://x/y"}, "0.0.0.0:1", "postgres://x/y", "http://localhost:1"},
+		// A wildcard host listens everywhere; the default issuer names localhost (issue 17).
+		{"port only", nil, []string{"--addr", ":8080"}, ":8080", "opsiam-data/opsiam.db", "http://localhost:8080"},
+		{"IPv6 wildcard", nil, []string{"--addr", "[::]:8080"}, "[::]:8080", "opsiam-data/opsiam.db", "http://localhost:8080"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -32,7 +36,7 @@ func TestLoadPrecedence(t *testing.T) {
 			if c.Addr != tc.wantAddr || c.DSN() != tc.wantDSN {
 				t.Fatalf("addr %q dsn %q, want %q %q", c.Addr, c.DSN(), tc.wantAddr, tc.wantDSN)
 			}
-			if c.Issuer != "http://"+tc.wantAddr {
+			if c.Issuer != tc.issuer || !c.IssuerDefault {
 				t.Fatalf("issuer %q", c.Issuer)
 			}
 		})
