@@ -244,3 +244,24 @@ func TestCLIHelp(t *testing.T) {
 	}
 	runCLI(t, db, "", "flag provided but not defined: -nope", "user", "list", "--nope")
 }
+
+// TestConfigFileCLI: serve and the CLI read the same configuration file.
+func TestConfigFileCLI(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(t.TempDir(), "opsiam.yaml")
+	if err := os.WriteFile(file, []byte("data-dir: "+dir+"\ndefault-timezone: Asia/Tokyo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	for _, args := range [][]string{{"migrate", "--config", file},
+		{"user", "add", "rin", "--config", file, "--email", "r@example.com", "--first-name", "R", "--last-name", "S"}} {
+		if err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"user", "export"}, func(k string) string { return map[string]string{"OPSIAM_CONFIG": file}[k] },
+		strings.NewReader(""), &out, &errOut); err != nil || !strings.Contains(out.String(), "rin,r@example.com,R,S,true,false,false,,,,,,,,Asia/Tokyo") {
+		t.Fatalf("export with OPSIAM_CONFIG: %v\n%s", err, out.String())
+	}
+}

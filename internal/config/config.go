@@ -100,6 +100,13 @@ func (c Config) UsesSQLite() bool {
 // (through getenv) and args, and validates it. It returns the remaining
 // positional arguments. Help output and flag errors go to errOut.
 func Load(name string, args []string, getenv func(string) string, errOut io.Writer) (Config, []string, error) {
+	if path := configPath(args, getenv); path != "" {
+		file, err := readConfigFile(path, FlagNames())
+		if err != nil {
+			return Config{}, nil, err
+		}
+		getenv = withFile(getenv, file)
+	}
 	c := Config{
 		Addr:       envOr(getenv, "OPSIAM_ADDR", DefaultAddr),
 		DataDir:    envOr(getenv, "OPSIAM_DATA_DIR", DefaultDataDir),
@@ -170,6 +177,7 @@ func BoolFlags() map[string]bool {
 // defineFlags defines the flags of Load on fs, with c's values (from the
 // environment) as defaults, and returns the errors of environment values.
 func defineFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) []error {
+	fs.String("config", "", "configuration file, YAML whose keys are these flags' names; flags beat environment beat file (OPSIAM_CONFIG)")
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (OPSIAM_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory for the SQLite file (OPSIAM_DATA_DIR)")
 	fs.StringVar(&c.Database, "database", c.Database, "database DSN; postgres://… selects PostgreSQL; default: SQLite in the data directory (OPSIAM_DATABASE)")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +97,50 @@ func TestServerLimits(t *testing.T) {
 		if _, _, err := Load("serve", args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("%v: %v", args, err)
 		}
+	}
+}
+
+// TestConfigFile: --config / OPSIAM_CONFIG, keys are flag names; flags beat
+// environment beat file beat defaults; unknown keys are errors naming the
+// key (issue 17, point 4).
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "opsiam.yaml")
+	os.WriteFile(file, []byte("addr: 127.0.0.1:7000\ndatabase: postgres://file/db\nlog-level: debug\nsession-idle: 45m\n"+
+		"lockout-failures: 7\ninsecure-issuer: true\nsmtp-addr: mail.example:25\nsmtp-from: ops <ops@example.com>\n"), 0o600)
+	c, _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" || c.Database != "postgres://file/db" || c.LogLevel != "debug" ||
+		c.Auth.SessionIdle != 45*time.Minute || c.Auth.LockoutFailures != 7 || !c.InsecureIssuer || c.SMTP.Addr != "mail.example:25" {
+		t.Fatalf("from the file: %+v", c)
+	}
+	// Environment beats the file, flags beat both; OPSIAM_CONFIG names it too.
+	c, _, err = Load("serve", []string{"--log-level", "warn"}, env(map[string]string{"OPSIAM_CONFIG": file, "OPSIAM_ADDR": "127.0.0.1:7001", "OPSIAM_LOG_LEVEL": "error"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7001" || c.LogLevel != "warn" || c.Database != "postgres://file/db" {
+		t.Fatalf("precedence: addr %q log %q database %q", c.Addr, c.LogLevel, c.Database)
+	}
+	if c, _, err = Load("serve", []string{"--config=" + file, "--addr", "127.0.0.1:7002"}, env(nil), io.Discard); err != nil || c.Addr != "127.0.0.1:7002" {
+		t.Fatalf("--config=FILE with a flag: %v %q", err, c.Addr)
+	}
+	for _, bad := range []struct{ text, want string }{
+		{"adr: x\n", `unknown key "adr"`},
+		{"admin-password: secret\n", `unknown key "admin-password"`},
+		{"addr: [a, b]\n", `key "addr": want a single value`},
+		{"- addr\n", "not a YAML mapping"},
+		{"session-idle: soon\n", "session-idle"},
+	} {
+		f := filepath.Join(t.TempDir(), "bad.yaml")
+		os.WriteFile(f, []byte(bad.text), 0o600)
+		if _, _, err := Load("serve", []string{"--config", f}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.text, err, bad.want)
+		}
+	}
+	if _, _, err := Load("serve", []string{"--config", filepath.Join(dir, "missing.yaml")}, env(nil), io.Discard); err == nil {
+		t.Error("a missing file was accepted")
 	}
 }
