@@ -381,6 +381,7 @@ func (c *cliCmd) tokenIssue(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintln(c.out, text)
+	fmt.Fprintf(c.errOut, "issued a new platform token for %s; it replaces the previous one, which no longer works\n", u.Username)
 	return nil
 }
 

@@ -265,3 +265,14 @@ func TestConfigFileCLI(t *testing.T) {
 		t.Fatalf("export with OPSIAM_CONFIG: %v\n%s", err, out.String())
 	}
 }
+
+// TestTokenIssueSaysItReplaces: token issue tells that the new token
+// replaces the previous one, on stderr, keeping stdout the token alone.
+func TestTokenIssueSaysItReplaces(t *testing.T) {
+	db := []string{"--data-dir", t.TempDir()}
+	cliOK(t, db, "migrate")
+	out, errOut, err := cliRun(t, db, "", "token", "issue", "admin")
+	if err != nil || !tokenRE.MatchString(out) || !strings.Contains(errOut, "replaces the previous one, which no longer works") {
+		t.Fatalf("token issue: %v %q %q", err, out, errOut)
+	}
+}

@@ -41,7 +41,7 @@ commands:
             row first and writes nothing if one is wrong
   group add NAME [--description D] | group list | group delete NAME
   group add-member GROUP USERNAME...
-  token issue USERNAME [--expires 720h]   (prints only the token)
+  token issue USERNAME [--expires 720h]   (prints only the token; replaces the user's previous one)
   token revoke USERNAME
 
 Every command takes --data-dir DIR and --database DSN (or OPSIAM_DATA_DIR,

@@ -59,7 +59,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		issuer = config.DefaultIssuer(e.cfg.Addr, port)
 	}
-	sign, err := buildSignin(e.cfg, issuer, e.db, e.log)
+	sign, err := buildSignin(e.cfg, issuer, e.db, e.log, e.service())
 	if err != nil {
 		ln.Close()
 		return err

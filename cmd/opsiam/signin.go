@@ -10,7 +10,9 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/config"
+	"opsiam/internal/directory"
 	"opsiam/internal/mail"
+	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/signin"
 	"opsiam/internal/store"
@@ -44,7 +46,7 @@ type signinParts struct {
 // issuer is the server's public URL (mail links, Secure cookies).
 // Without SMTP, mails go to the log and to /dev/mail (served to loopback
 // clients only, since its mails hold password links).
-func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Logger) (*signinParts, error) {
+func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Logger, ms *manage.Service) (*signinParts, error) {
 	svc, err := auth.New(st, hasher(cfg.Auth), policy(cfg.Auth), time.Now)
 	if err != nil {
 		return nil, err
@@ -65,7 +67,10 @@ func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Log
 		return nil, err
 	}
 	pages, err := signin.New(signin.Config{Auth: svc, Log: log, Secure: strings.HasPrefix(issuer, "https://"),
-		DevMail: box, LoginPerMinute: cfg.Auth.LoginPerMinute})
+		DevMail: box, LoginPerMinute: cfg.Auth.LoginPerMinute, Console: func(ctx context.Context, u directory.User) bool {
+			c, err := ms.UserCaller(ctx, u, "")
+			return err == nil && c.UsesConsole()
+		}})
 	if err != nil {
 		return nil, err
 	}

@@ -150,6 +150,15 @@ func (c Caller) Need(p directory.Permission, canSee bool) error {
 
 // NeedRead allows reading groups, roles, customers and relations
 // (user.read); 404 otherwise.
+// UsesConsole reports whether the admin console has anything for the
+// caller: it may read users (user.read, or customer.admin for its own
+// customer). Sign-in sends such a caller to the console, others to their
+// account page (issue 17).
+func (c Caller) UsesConsole() bool {
+	_, ok := c.ReadScope()
+	return ok
+}
+
 func (c Caller) NeedRead() error { return c.Need(directory.PermUserRead, false) }
 
 // NeedWrite allows changing the directory (user.write): 403 for a reader,

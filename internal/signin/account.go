@@ -40,6 +40,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, v *view, u
 		return err
 	}
 	v.User, v.HasOTP = u, has
+	v.Console = h.cfg.Console != nil && h.cfg.Console(r.Context(), u)
 	if v.Timezone == "" {
 		v.Timezone = u.Timezone
 	}

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -49,6 +50,10 @@ type Config struct {
 	DevMail *mail.DevMailbox
 	// LoginPerMinute limits POST /login per client address (default 30).
 	LoginPerMinute int
+	// Console tells whether a signed-in user may use the admin console:
+	// a sign-in without a target then lands there instead of on /account,
+	// and /account links to it. Nil: never.
+	Console func(ctx context.Context, u directory.User) bool
 }
 
 // Handler serves the pages. Build it with New.
@@ -323,6 +328,7 @@ type view struct {
 	Purpose  string
 	Mails    []mail.Stored
 	Timezone string
+	Console  bool // the user may use the admin console (a link on /account)
 }
 
 // QR is the enrolment QR code as a URL the template may put into src.

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -29,7 +30,7 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request, v *view) erro
 		h.render(w, http.StatusOK, "login", v)
 		return nil
 	case sess.Stage == store.StageFull:
-		http.Redirect(w, r, localPath(v.Next, "/account"), http.StatusSeeOther)
+		http.Redirect(w, r, localPath(v.Next, h.home(r.Context(), sess.UserID)), http.StatusSeeOther)
 		return nil
 	case sess.Stage == store.StageOTP:
 		h.render(w, http.StatusOK, "otp", v)
@@ -85,7 +86,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	h.setSession(w, token)
 	if sess.Stage == store.StageFull {
-		http.Redirect(w, r, localPath(v.Next, "/account"), http.StatusSeeOther)
+		http.Redirect(w, r, localPath(v.Next, h.home(ctx, sess.UserID)), http.StatusSeeOther)
 		return nil
 	}
 	http.Redirect(w, r, "/login?next="+url.QueryEscape(v.Next), http.StatusSeeOther)
@@ -128,8 +129,21 @@ func (h *Handler) postCode(w http.ResponseWriter, r *http.Request, v *view) erro
 		return err
 	}
 	h.setSession(w, full)
-	http.Redirect(w, r, localPath(v.Next, "/account"), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(v.Next, h.home(ctx, sess.UserID)), http.StatusSeeOther)
 	return nil
+}
+
+// home is where a sign-in without a target lands: the admin console for
+// those who may use it, the account page for everyone else.
+func (h *Handler) home(ctx context.Context, id directory.UserID) string {
+	if h.cfg.Console == nil {
+		return "/account"
+	}
+	u, err := h.cfg.Auth.Store.GetUser(ctx, directory.Scope{}, id)
+	if err == nil && h.cfg.Console(ctx, u) {
+		return "/console/"
+	}
+	return "/account"
 }
 
 // getLogout asks before signing out, so that a link cannot sign anyone out.
