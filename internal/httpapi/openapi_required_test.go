@@ -1,10 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
+	"opsiam/internal/directory"
 	"opsiam/internal/httpapi"
 )
 
@@ -60,4 +63,24 @@ func TestOpenAPIMarksRequired(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestUserSignInFields: last_login_at (null before the first sign-in) and
+// itsm_signed_in are in the API's user (SPEC §9, issue 17 point 14).
+func TestUserSignInFields(t *testing.T) {
+	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
+		r := e.do(req{method: "GET", path: "/users/" + string(e.adm.ID), token: e.admin})
+		if v, ok := r.body["last_login_at"]; !ok || v != nil || r.body["itsm_signed_in"] != false {
+			t.Fatalf("before: %s", r.raw)
+		}
+		u, _ := e.db.GetUser(context.Background(), directory.Scope{}, e.adm.ID)
+		u.LastLoginAt, u.ITSMSignedIn = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC), true
+		if _, err := e.db.UpdateUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		r = e.do(req{method: "GET", path: "/users/" + string(e.adm.ID), token: e.admin})
+		if r.body["last_login_at"] != "2026-12-01T09:30:00Z" || r.body["itsm_signed_in"] != true {
+			t.Fatalf("after: %s", r.raw)
+		}
+	})
 }

@@ -32,6 +32,11 @@ type userView struct {
 	CreatedAt     time.Time            `json:"created_at"`
 	UpdatedAt     time.Time            `json:"updated_at"`
 	ExternalID    string               `json:"external_id"`
+	// LastLoginAt is the last sign-in at /login (null before the first);
+	// ITSMSignedIn tells whether the user has signed in to the ITSM app
+	// (T1). Both read-only (SPEC §9).
+	LastLoginAt  *time.Time `json:"last_login_at"`
+	ITSMSignedIn bool       `json:"itsm_signed_in"`
 }
 
 func newUserView(u directory.User, roles directory.RoleSet) userView {
@@ -39,7 +44,15 @@ func newUserView(u directory.User, roles directory.RoleSet) userView {
 		Enabled: u.Enabled, EmailVerified: u.EmailVerified, OTPRequired: u.OTPRequired, Company: u.Company,
 		Department: u.Department, Address: u.Address, Phone1: u.Phone1, Phone2: u.Phone2, Note: u.Note,
 		CustomerID: u.CustomerID, Timezone: u.Timezone, Locked: u.Locked, Billed: directory.Billed(u, roles),
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, ExternalID: u.ExternalID}
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, ExternalID: u.ExternalID, LastLoginAt: timeOrNil(u.LastLoginAt),
+		ITSMSignedIn: u.ITSMSignedIn}
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // userInput is the body of POST /users and PATCH/PUT /users/{id}.
