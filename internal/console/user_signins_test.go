@@ -30,3 +30,21 @@ func TestUserDetailSignIns(t *testing.T) {
 		t.Fatalf("after sign-ins:\n%s", body)
 	}
 }
+
+// TestNameOrder: names read "First Last" in English and "Last First" in
+// Japanese on every console page that lists people (issue 17, point 9).
+func TestNameOrder(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	u := s.user(t, "taro") // Taro Yamada
+	cl := s.signIn(t, "boss", "boss password 1")
+	global, _ := s.db.GetGroupByName(context.Background(), "global")
+	for _, path := range []string{"/console/users", "/console/users/" + string(u.ID), "/console/groups/" + string(global.ID)} {
+		for lang, want := range map[string]string{"en": "Taro Yamada", "ja": "Yamada Taro"} {
+			_, body := cl.get(path + "?lang=" + lang)
+			if !strings.Contains(body, want) {
+				t.Errorf("%s in %s: no %q", path, lang, want)
+			}
+		}
+	}
+}

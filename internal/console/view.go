@@ -56,6 +56,9 @@ type view struct {
 // T looks a text up in the page's language.
 func (v *view) T(id string, args ...any) string { return messages.T(v.Lang, id, args...) }
 
+// Name is a person's name in the page's language order (i18n.PersonName).
+func (v *view) Name(first, last string) string { return i18n.PersonName(v.Lang, first, last) }
+
 // Langs lists the language switch.
 func (v *view) Langs() []string { return i18n.Languages }
 

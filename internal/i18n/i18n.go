@@ -109,3 +109,20 @@ func fromAcceptLanguage(h string) string {
 	}
 	return best
 }
+
+// PersonName writes a person's name in the order of lang (issue 17): family
+// name first in Japanese ("山田 太郎"), given name first in English ("Taro
+// Yamada"). Either part may be empty.
+func PersonName(lang, first, last string) string {
+	a, b := first, last
+	if lang == Japanese {
+		a, b = last, first
+	}
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}

@@ -60,3 +60,17 @@ func FuzzAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+func TestPersonName(t *testing.T) {
+	for _, c := range []struct{ lang, first, last, want string }{
+		{English, "Taro", "Yamada", "Taro Yamada"},
+		{Japanese, "太郎", "山田", "山田 太郎"},
+		{Japanese, "Taro", "", "Taro"},
+		{English, "", "Yamada", "Yamada"},
+		{"fr", "Jean", "Dupont", "Jean Dupont"},
+	} {
+		if got := PersonName(c.lang, c.first, c.last); got != c.want {
+			t.Errorf("PersonName(%s, %q, %q) = %q, want %q", c.lang, c.first, c.last, got, c.want)
+		}
+	}
+}

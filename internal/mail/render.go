@@ -21,7 +21,8 @@ const (
 
 // Data is what a mail template may use.
 type Data struct {
-	Name     string // first and last name
+	Name     string // given name first (the English part)
+	NameJA   string // family name first (the Japanese part)
 	Username string
 	Email    string
 	Link     string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/i18n"
 	"opsiam/internal/provision"
 	"opsiam/internal/store"
 )
@@ -89,7 +90,8 @@ func (t *Target) Deliver(ctx context.Context, e store.Event) error {
 		return err
 	}
 	link := strings.TrimRight(t.BaseURL, "/") + path + "?token=" + url.QueryEscape(token)
-	subject, body, err := t.Templates.Render(kind, Data{Name: u.FirstName + " " + u.LastName, Username: u.Username,
+	subject, body, err := t.Templates.Render(kind, Data{Name: i18n.PersonName(i18n.English, u.FirstName, u.LastName),
+		NameJA: i18n.PersonName(i18n.Japanese, u.FirstName, u.LastName), Username: u.Username,
 		Email: to, Link: link, Expires: FormatExpiry(expires, u.Timezone)})
 	if err != nil {
 		return fmt.Errorf("%w: %v", provision.ErrPermanent, err)

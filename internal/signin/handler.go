@@ -346,6 +346,9 @@ func (v *view) QR() template.URL {
 // T looks a text up in the page's language.
 func (v *view) T(id string, args ...any) string { return messages.T(v.Lang, id, args...) }
 
+// Name is a person's name in the page's language order (i18n.PersonName).
+func (v *view) Name(first, last string) string { return i18n.PersonName(v.Lang, first, last) }
+
 // LangURL is the current page in language l, keeping its query (so a
 // mail link's token survives the switch).
 func (v *view) LangURL(l string) string {
