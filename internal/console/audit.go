@@ -13,10 +13,63 @@ import (
 // auditPage is the data of the audit log page (O1).
 type auditPage struct {
 	Actor, Action, Target, Since, Until string
-	Items                               []store.AuditRecord
+	Items                               []auditRow
 	Next                                string
 	First                               bool
 	Params                              string
+	CSV                                 string // the REST API's CSV export of the same filter
+}
+
+// auditRow is a record with its actor and target named and linked.
+type auditRow struct {
+	store.AuditRecord
+	ActorLink  string // the actor's console page; empty when it is gone or the system
+	TargetName string // the target's current name; empty when it is gone
+	TargetLink string
+}
+
+// names resolves the actors and targets of a page of records to names and
+// console links, once per id.
+func (c *Console) names(r *http.Request, items []store.AuditRecord) []auditRow {
+	ctx := r.Context()
+	st := c.svc().Store
+	type named struct{ name, link string }
+	seen := map[string]named{}
+	lookup := func(kind, id string) named {
+		if id == "" {
+			return named{}
+		}
+		if n, ok := seen[kind+"/"+id]; ok {
+			return n
+		}
+		var n named
+		switch kind {
+		case "user":
+			if u, err := st.GetUser(ctx, directory.Scope{}, directory.UserID(id)); err == nil {
+				n = named{u.Username, Prefix + "users/" + id}
+			}
+		case "group":
+			if g, err := st.GetGroup(ctx, directory.GroupID(id)); err == nil {
+				n = named{g.Name, Prefix + "groups/" + id}
+			}
+		case "role":
+			if ro, err := st.GetRole(ctx, directory.RoleID(id)); err == nil {
+				n = named{ro.Name, Prefix + "roles/" + id}
+			}
+		case "customer":
+			if cu, err := st.GetCustomer(ctx, directory.CustomerID(id)); err == nil {
+				n = named{cu.Code + " — " + cu.Name, Prefix + "customers/" + id}
+			}
+		}
+		seen[kind+"/"+id] = n
+		return n
+	}
+	out := make([]auditRow, len(items))
+	for i, it := range items {
+		a, t := lookup("user", it.ActorID), lookup(it.TargetType, it.TargetID)
+		out[i] = auditRow{AuditRecord: it, ActorLink: a.link, TargetName: t.name, TargetLink: t.link}
+	}
+	return out
 }
 
 // audit lists the audit log newest first, filtered by actor (user name),
@@ -73,7 +126,20 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, v *view) error {
 		if err != nil && !v.fieldErrors(err, "cursor") {
 			return err
 		}
-		p.Items, p.Next = page.Items, page.Next
+		p.Items, p.Next = c.names(r, page.Items), page.Next
+		csv := url.Values{"format": {"csv"}}
+		for k, val := range map[string]string{"actor_id": aq.ActorID, "action": aq.Action, "target_id": aq.TargetID} {
+			if val != "" {
+				csv.Set(k, val)
+			}
+		}
+		if !aq.Since.IsZero() {
+			csv.Set("since", aq.Since.UTC().Format(time.RFC3339))
+		}
+		if !aq.Until.IsZero() {
+			csv.Set("until", aq.Until.UTC().Format(time.RFC3339))
+		}
+		p.CSV = "/api/v1/audit?" + csv.Encode()
 	} else {
 		v.fieldErrors(fe, "since", "until")
 	}

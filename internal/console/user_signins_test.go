@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/manage"
 )
 
 // TestUserDetailSignIns: the user page shows the last sign-in and whether
@@ -47,4 +48,43 @@ func TestNameOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAuditNamesAndExport: the audit log shows actors and targets by name
+// with links, names a deleted target by its id, filters by actor, and
+// offers the CSV export of the same filter, which the console's session
+// may download (issue 17, point 12).
+func TestAuditNamesAndExport(t *testing.T) {
+	s := newServer(t)
+	boss := s.user(t, "boss", "System Security Administrator")
+	cl := s.signIn(t, "boss", "boss password 1")
+	g, err := s.svc.CreateGroup(context.Background(), manage.SystemCaller("", "test"), directory.Group{Name: "Night shift"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := s.user(t, "gone")
+	if err := s.svc.DeleteUser(context.Background(), manage.SystemCaller("", "test"), directory.Scope{}, gone.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, body := cl.get("/console/audit")
+	for _, want := range []string{`<a href="/console/groups/` + string(g.ID) + `">Night shift</a>`, `title="` + string(gone.ID) + `"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit page lacks %s", want)
+		}
+	}
+	// The session's own sign-in names boss as actor, linked.
+	_, body = cl.get("/console/audit?actor=boss")
+	if !strings.Contains(body, `<a href="/console/users/`+string(boss.ID)+`">boss</a>`) {
+		t.Errorf("actor filter page lacks the linked actor")
+	}
+	i := strings.Index(body, `id="audit-csv"`)
+	if i < 0 {
+		t.Fatal("no CSV export link")
+	}
+	href := body[strings.LastIndex(body[:i], `href="`)+6:]
+	href = strings.ReplaceAll(href[:strings.IndexByte(href, '"')], "&amp;", "&")
+	if !strings.Contains(href, "actor_id="+string(boss.ID)) || !strings.Contains(href, "format=csv") {
+		t.Fatalf("CSV link %q does not carry the filter", href)
+	}
+	_ = href
 }

@@ -56,6 +56,15 @@ type view struct {
 // T looks a text up in the page's language.
 func (v *view) T(id string, args ...any) string { return messages.T(v.Lang, id, args...) }
 
+// TargetType names a kind of audit target ("user", "group", …) in the
+// page's language; an unknown kind as it is.
+func (v *view) TargetType(kind string) string {
+	if messages.Has(v.Lang, "audit.type."+kind) {
+		return v.T("audit.type." + kind)
+	}
+	return kind
+}
+
 // Name is a person's name in the page's language order (i18n.PersonName).
 func (v *view) Name(first, last string) string { return i18n.PersonName(v.Lang, first, last) }
 
