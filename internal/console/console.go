@@ -84,7 +84,7 @@ type Console struct {
 func pageNames() []string {
 	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
 		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename", "outbox"}
+		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename", "outbox", "billing"}
 }
 
 // partials are parsed with every page.
@@ -152,6 +152,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountApps(mux)
 	c.mountOutbox(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
+	mux.Handle("GET "+Prefix+"billing", c.page(c.billing))
 	mux.Handle(Prefix, c.page(func(w http.ResponseWriter, r *http.Request, v *view) error { return errNotFound }))
 }
 

@@ -82,6 +82,7 @@ type rolePage struct {
 	Groups    []directory.Group
 	Contains  []directory.Role
 	Dialog    assignLists
+	Drawing   roleDrawing
 }
 
 func roleTabs() []string { return []string{"users", "groups", "contains"} }
@@ -137,6 +138,7 @@ func (c *Console) renderRole(w http.ResponseWriter, r *http.Request, v *view, st
 		if v.Me.CanWrite() && role.Type == directory.RoleCustom {
 			p.Dialog = roleChoices(g, p.Contains, role.ID)
 		}
+		p.Drawing = drawRole(g, role.ID)
 	}
 	v.Title, v.Nav, v.Data = "role.title", "roles", p
 	c.render(w, status, "role", v)

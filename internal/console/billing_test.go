@@ -1,0 +1,101 @@
+package console_test
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"opsiam/internal/directory"
+	"opsiam/internal/manage"
+	"opsiam/internal/store"
+)
+
+// TestBillingChart: the billing page draws the daily snapshots as an SVG
+// chart made on the server (one point per day and series, no script) with
+// the same numbers in a table, and only for callers with billing.read
+// (issue 17, point 13).
+func TestBillingChart(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	s.user(t, "agent")
+	ctx := context.Background()
+	day := time.Now().UTC().AddDate(0, 0, -9)
+	for i := range 10 {
+		d := day.AddDate(0, 0, i).Format(time.DateOnly)
+		if err := s.db.PutBillingSnapshot(ctx, store.BillingSnapshot{Day: d, Billed: 10 + i, NonBilled: 3, TakenAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := s.signIn(t, "boss", "boss password 1")
+	_, body := cl.get("/console/billing?lang=en")
+	points := func(id string) []string {
+		m := regexp.MustCompile(`id="` + id + `" points="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s in:\n%s", id, body)
+		}
+		return strings.Fields(m[1])
+	}
+	billed, non := points("billing-line-billed"), points("billing-line-nonbilled")
+	if len(billed) != 10 || len(non) != 10 {
+		t.Fatalf("%d and %d points, want 10 each", len(billed), len(non))
+	}
+	// Rising billed counts draw a line that rises (SVG y grows downwards);
+	// the constant non-billed count is flat.
+	yOf := func(p string) int { n, _ := strconv.Atoi(p[strings.IndexByte(p, ',')+1:]); return n }
+	if !(yOf(billed[0]) > yOf(billed[9])) || yOf(non[0]) != yOf(non[9]) {
+		t.Errorf("billed %v, non-billed %v", billed, non)
+	}
+	if strings.Contains(body, "<script") && strings.Contains(body[strings.Index(body, "<svg"):strings.Index(body, "</svg>")], "script") {
+		t.Error("the chart uses a script")
+	}
+	if !strings.Contains(body, "<td>19</td>") || !strings.Contains(body, `role="img"`) || !strings.Contains(body, `id="billing-now"`) {
+		t.Error("table, image role or current counts missing")
+	}
+	other := s.signIn(t, "agent", "agent password 1")
+	if code, _ := other.get("/console/billing"); code != 404 {
+		t.Errorf("a user without billing.read: %d", code)
+	}
+}
+
+// TestRoleDrawing: a role's page draws what it contains two levels deep
+// as SVG, each contained role a link, and says how much deeper is left out.
+func TestRoleDrawing(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	ctx := context.Background()
+	sys := manage.SystemCaller("", "test")
+	var ids []directory.RoleID
+	for _, n := range []string{"Ops lead", "Ops", "Ops junior", "Ops trainee"} {
+		r, err := s.svc.CreateRole(ctx, sys, directory.Role{Name: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for i := 0; i+1 < len(ids); i++ { // a chain: lead ⊃ ops ⊃ junior ⊃ trainee
+		if err := s.svc.AddContains(ctx, sys, ids[i], []directory.RoleID{ids[i+1]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := s.signIn(t, "boss", "boss password 1")
+	_, body := cl.get("/console/roles/" + string(ids[0]) + "?tab=contains&lang=en")
+	i, j := strings.Index(body, `<svg id="role-drawing"`), strings.Index(body, "</svg>")
+	if i < 0 || j < i {
+		t.Fatalf("no drawing:\n%s", body)
+	}
+	svg := body[i:j]
+	for _, want := range []string{">Ops lead<", `href="/console/roles/` + string(ids[1]) + `?tab=contains"`, ">Ops junior<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("drawing lacks %s", want)
+		}
+	}
+	if strings.Contains(svg, "Ops trainee") || strings.Count(svg, "<line") != 2 {
+		t.Errorf("drawing is not two levels deep: %s", svg)
+	}
+	if !strings.Contains(body, "1 more containments below the second level") {
+		t.Error("the cut is not told")
+	}
+}
