@@ -99,3 +99,56 @@ func TestRoleDrawing(t *testing.T) {
 		t.Error("the cut is not told")
 	}
 }
+
+// TestUsersSortAndCounts: the users list sorts by its column headings,
+// keeps the sort across paging and search, and shows each tree node's
+// count (issue 17, point 8).
+func TestUsersSortAndCounts(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	for _, n := range []string{"carol", "alice", "bob"} {
+		s.user(t, n)
+	}
+	ctx := context.Background()
+	if _, err := s.svc.SnapshotBilling(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl := s.signIn(t, "boss", "boss password 1")
+	order := func(body string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(`data-username="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	_, body := cl.get("/console/users?lang=en")
+	if got := strings.Join(order(body), ","); got != "admin,alice,bob,boss,carol" {
+		t.Fatalf("default order: %s", got)
+	}
+	if !strings.Contains(body, `id="count-all">(5)<`) || !strings.Contains(body, `id="counts-asof"`) {
+		t.Errorf("tree counts missing:\n%s", body[:min(len(body), 3000)])
+	}
+	_, body = cl.get("/console/users?sort=username&order=desc&lang=en")
+	if got := strings.Join(order(body), ","); got != "carol,boss,bob,alice,admin" {
+		t.Fatalf("descending: %s", got)
+	}
+	if !strings.Contains(body, `aria-sort="descending"`) || !strings.Contains(body, `name="order" value="desc"`) {
+		t.Error("the sort is not marked or not kept by the search form")
+	}
+	// Paging keeps the sort.
+	s2 := newServerPaged(t, 2)
+	s2.user(t, "boss", "System Security Administrator")
+	for _, n := range []string{"carol", "alice", "bob"} {
+		s2.user(t, n)
+	}
+	cl2 := s2.signIn(t, "boss", "boss password 1")
+	_, body = cl2.get("/console/users?sort=username&order=desc")
+	next := regexp.MustCompile(`href="(/console/users\?[^"]*cursor=[^"]*)" id="page-next"`).FindStringSubmatch(body)
+	if next == nil || !strings.Contains(next[1], "order=desc") {
+		t.Fatalf("next link: %v", next)
+	}
+	_, body = cl2.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	if got := strings.Join(order(body), ","); got != "bob,alice" {
+		t.Fatalf("second page, descending: %s", got)
+	}
+}

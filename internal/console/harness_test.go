@@ -59,7 +59,7 @@ func openDSN(tb testing.TB, dsn string) *sqlstore.DB {
 }
 
 // handler builds the mux of `opsiam serve` for the pages: sign-in and console.
-func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.Handler, *manage.Service) {
+func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc, opts ...func(*console.Config)) (http.Handler, *manage.Service) {
 	tb.Helper()
 	hasher := auth.Hasher{Params: fastParams}
 	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: hasher, Timezone: "Asia/Tokyo"}
@@ -68,8 +68,12 @@ func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc) (http.H
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := console.New(console.Config{Manage: svc, Auth: as, GitMembers: git, Clients: &oidc.ClientService{Store: db},
-		Outbox: &provision.Outbox{Store: db, Now: time.Now}})
+	cfg := console.Config{Manage: svc, Auth: as, GitMembers: git, Clients: &oidc.ClientService{Store: db},
+		Outbox: &provision.Outbox{Store: db, Now: time.Now}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := console.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,6 +92,16 @@ func newServer(t *testing.T) *server {
 func newServerOn(t *testing.T, db *sqlstore.DB) *server {
 	t.Helper()
 	h, svc := handler(t, db, nil)
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return &server{Server: ts, db: db, svc: svc}
+}
+
+// newServerPaged serves the pages with pageSize rows per list page.
+func newServerPaged(t *testing.T, pageSize int) *server {
+	t.Helper()
+	db := openStore(t)
+	h, svc := handler(t, db, nil, func(c *console.Config) { c.PageSize = pageSize })
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &server{Server: ts, db: db, svc: svc}

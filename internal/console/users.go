@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
@@ -43,7 +44,26 @@ type usersPage struct {
 	CanDelete  bool
 	CanAdd     bool
 	ViewParams string // query of the current view without cursor
+	Sort       string // username, email, name or created_at
+	Desc       bool
+	Headers    []sortHeader
+	Counts     *treeCounts // nil when they cannot be shown cheaply
 }
+
+// sortHeader is a sortable column heading: the link that sorts by it
+// (ascending, or the other way when it is the current sort).
+type sortHeader struct {
+	Key, Label, Link, AriaSort string
+}
+
+// treeCounts are the counts of the users tree's nodes (B1).
+type treeCounts struct {
+	All, Billed, NonBilled int
+	AsOf                   string // when they were counted; empty: now
+}
+
+// userSortKeys maps the console's sort names to the store's.
+var userSortKeys = map[string]string{"username": "username", "email": "email", "name": "last_name", "created_at": "created_at"}
 
 // listUsers shows the users tree (Users / Billed / Non-billed, B1) with
 // search and cursor paging (U5) and the bulk buttons (U6).
@@ -61,8 +81,39 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) err
 	if p.Q != "" {
 		params.Set("q", p.Q)
 	}
+	p.Sort, p.Desc = q.Get("sort"), q.Get("order") == "desc"
+	if _, ok := userSortKeys[p.Sort]; !ok {
+		p.Sort = "username"
+	}
+	if p.Sort != "username" || p.Desc {
+		params.Set("sort", p.Sort)
+		params.Set("order", map[bool]string{true: "desc", false: "asc"}[p.Desc])
+	}
 	p.ViewParams = params.Encode()
-	uq := store.UserQuery{UserFilter: store.UserFilter{Q: p.Q, Billing: p.View}, Limit: c.cfg.PageSize, Cursor: q.Get("cursor")}
+	for _, h := range []struct{ key, label string }{{"username", "field.username"}, {"name", "users.name"}, {"email", "field.email"}, {"created_at", "user.created"}} {
+		link := url.Values{}
+		for k, vs := range params {
+			link[k] = vs
+		}
+		desc := h.key == p.Sort && !p.Desc
+		link.Set("sort", h.key)
+		link.Set("order", map[bool]string{true: "desc", false: "asc"}[desc])
+		aria := ""
+		if h.key == p.Sort {
+			aria = map[bool]string{true: "descending", false: "ascending"}[p.Desc]
+		}
+		p.Headers = append(p.Headers, sortHeader{Key: h.key, Label: v.T(h.label), Link: "/console/users?" + link.Encode(), AriaSort: aria})
+	}
+	sortKey := userSortKeys[p.Sort]
+	if p.Desc {
+		sortKey = "-" + sortKey
+	}
+	counts, err := c.treeCounts(r, v)
+	if err != nil {
+		return err
+	}
+	p.Counts = counts
+	uq := store.UserQuery{UserFilter: store.UserFilter{Q: p.Q, Billing: p.View}, Sort: sortKey, Limit: c.cfg.PageSize, Cursor: q.Get("cursor")}
 	page, err := c.svc().ListUsers(r.Context(), v.Me.caller(), uq) // the use case derives the scope
 	if err != nil {
 		if v.fieldErrors(err) {
@@ -89,6 +140,32 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	c.render(w, http.StatusOK, "users", v)
 	return nil
+}
+
+// treeCounts counts the users of the tree's nodes. A customer
+// administrator's few users are counted at once; the whole directory's
+// counts come from today's billing snapshot (taken at start and hourly),
+// because counting a large directory on every page was most of the page's
+// time (docs/performance.md).
+func (c *Console) treeCounts(r *http.Request, v *view) (*treeCounts, error) {
+	scope, ok := v.Me.usersScope()
+	if !ok {
+		return nil, nil
+	}
+	if scope.Restricted() {
+		n, err := c.svc().Billing(r.Context(), scope)
+		if err != nil {
+			return nil, err
+		}
+		return &treeCounts{All: n.Billed + n.NonBilled, Billed: n.Billed, NonBilled: n.NonBilled}, nil
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	snaps, err := c.svc().Store.ListBillingSnapshots(r.Context(), today, today)
+	if err != nil || len(snaps) == 0 {
+		return nil, err
+	}
+	s := snaps[len(snaps)-1]
+	return &treeCounts{All: s.Billed + s.NonBilled, Billed: s.Billed, NonBilled: s.NonBilled, AsOf: v.formatTime(s.TakenAt)}, nil
 }
 
 // customerCodes caches the codes of the customers shown on one page.

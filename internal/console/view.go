@@ -198,10 +198,25 @@ type tombTableArg struct {
 
 // templateFuncs are the template helpers; none marks text as safe HTML
 // (STYLE P11).
+// pageLink is a list page's link with the list's parameters (an encoded
+// query) and a cursor. Built whole, so that html/template escapes the URL
+// once instead of escaping the query's = and & as data.
+func pageLink(path, params, cursor string) string {
+	q, _ := url.ParseQuery(params)
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"join": strings.Join,
-		"tabs": func(names ...string) []string { return names },
+		"join":     strings.Join,
+		"pageLink": pageLink,
+		"tabs":     func(names ...string) []string { return names },
 		"assignArgs": func(v *view, id, title, action string, lists assignLists) assignArg {
 			return assignArg{V: v, ID: id, Title: title, Action: action, Lists: lists}
 		},
