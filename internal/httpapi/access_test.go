@@ -12,6 +12,7 @@ import (
 
 // TestSkills: G7 through the API, with the configuration parsed from YAML.
 func TestSkills(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	cfg, err := manage.ParseSkills([]byte(`
 skills:
   - name: linux
@@ -58,6 +59,7 @@ skill_sets:
 // cookie-based credential (the session cookie of the sign-in code) pass
 // CSRF protection for unsafe methods; tokens are not affected.
 func TestCookieCredentialNeedsSameOrigin(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	admin := e.adm.ID
 	cookie := func(r *http.Request) (directory.UserID, bool, error) {
@@ -94,6 +96,7 @@ func TestCookieCredentialNeedsSameOrigin(t *testing.T) {
 
 // TestBulk: a result per item; the reserved admin is refused alone.
 func TestBulk(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	a := e.must(201, "POST", "/users", userBody("bulk1", nil))
 	b := e.must(201, "POST", "/users", userBody("bulk2", nil))

@@ -55,6 +55,7 @@ func (e *env) auditJSON(q string) []string {
 // several store pages, applies the filters like the JSON list, keeps
 // before/after as JSON text and quotes what needs quoting (RFC 4180).
 func TestAuditExport(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)

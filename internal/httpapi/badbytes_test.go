@@ -18,6 +18,7 @@ var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 // 404 (ids) or 4xx naming the field, never a 500 (PostgreSQL cannot store
 // either and used to answer 500 with SQLSTATE 22021).
 func TestBadBytesNeverAnswer500(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		u := e.must(201, "POST", "/users", userBody("target", nil)).str("id")
 		bad := []string{"%00", "a%00b", "%FF", "%C3%28", "x%FE%FFy"}

@@ -23,6 +23,7 @@ func secretMatches(hash, secret string) bool {
 // (secret once), list, get, update, rotate, delete, the audit record of
 // each change, and refusals naming the field.
 func TestClients(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		c := e.must(201, "POST", "/clients", map[string]any{"client_id": "otobo", "name": "OTOBO",

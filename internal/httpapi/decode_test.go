@@ -33,6 +33,7 @@ func FuzzDecodeBytes(f *testing.F) {
 }
 
 func TestProblemForUnknownErrorHidesCause(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	p := problemFor(errSecret{})
 	if p.Status != 500 || p.Detail == "" || p.Detail == (errSecret{}).Error() {
 		t.Fatalf("%+v", p)

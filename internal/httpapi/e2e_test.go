@@ -17,6 +17,7 @@ func names(items []map[string]any, key string) []string {
 
 // TestEndToEnd is acceptance 1 of issue 3, on both databases.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		// Customers.
 		acme := e.must(201, "POST", "/customers", map[string]any{"code": "ACME", "name": "Acme Corp", "url": "https://acme.example"})

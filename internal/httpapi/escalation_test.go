@@ -39,6 +39,7 @@ func (e *env) newUser(name string, roles ...string) (string, string) {
 // is refused with 403 and it holds no more than before. What it holds it
 // may still grant, customer_admin included (user.write covers it).
 func TestNoEscalation(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		saID, sa := e.newUser("sysadmin", directory.RoleNameSystemAdmin)
 		ssa, tokenAdmin := e.roleID(directory.RoleNameSystemSecurityAdmin), e.roleID(directory.RoleNameTokenAdmin)
@@ -107,6 +108,7 @@ func TestNoEscalation(t *testing.T) {
 // permission of System Security Administrator from admin, and admin cannot
 // be disabled, whoever asks.
 func TestReservedAdminStaysWhole(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		admin := string(e.adm.ID)
 		ssa := e.roleID(directory.RoleNameSystemSecurityAdmin)
@@ -149,6 +151,7 @@ func TestReservedAdminStaysWhole(t *testing.T) {
 // another user's mail address, or a mail address that is another user's
 // name, is refused with 422 naming the field, on create and on update.
 func TestIdentifiersNeverCollide(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		e.must(201, "POST", "/users", userBody("bob", map[string]any{"email": "bob@example.com"}))
 		e.must(201, "POST", "/users", userBody("dave@example.org", map[string]any{"email": "dave@example.net"}))
@@ -172,6 +175,7 @@ func TestIdentifiersNeverCollide(t *testing.T) {
 // on both databases: a platform token does not come back when its user is
 // enabled again.
 func TestDisableEndsTokenForGood(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		id, tok := e.newUser("gone", directory.RoleNameManager)
 		if r := e.do(req{method: "GET", path: "/users", token: tok}); r.status != http.StatusOK {
@@ -189,6 +193,7 @@ func TestDisableEndsTokenForGood(t *testing.T) {
 // the REST API on both databases: a Customer Manager enables, disables and
 // resets the users of its own customer, and nothing else.
 func TestCustomerManagerOnlyInsideItsCustomer(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		acme := e.must(201, "POST", "/customers", map[string]any{"code": "ACME", "name": "Acme"}).str("id")
 		other := e.must(201, "POST", "/customers", map[string]any{"code": "OTHER", "name": "Other"}).str("id")

@@ -12,6 +12,7 @@ import (
 // bodies over 1 MiB, invalid UTF-8 and wrong types never produce a 500 or
 // a partial write, on every endpoint that takes a body.
 func TestMalformedInput(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	u := e.must(201, "POST", "/users", userBody("target", nil))
 	g := e.must(201, "POST", "/groups", map[string]any{"name": "grp"})
@@ -129,6 +130,7 @@ func FuzzCreateUser(f *testing.F) {
 // TestInternalError: an unknown failure is a 500 problem with a request id
 // and without its cause.
 func TestInternalError(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	e.db.Close()
 	res := e.do(req{method: "GET", path: "/users", token: e.admin})

@@ -94,6 +94,7 @@ func (tg targets) fill(s string) string {
 // (replaying a pending delivery), v = 422;
 // the last three callers always get 401 (the OpenAPI document excepted).
 func TestPermissionMatrix(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	skills := &directory.SkillConfig{Skills: []directory.Skill{{Name: "linux", Groups: []string{"skilled"}}}}
 	for _, tc := range bothDatabases {
 		t.Run(tc.name, func(t *testing.T) { permissionMatrix(t, newEnv(t, tc.dsn(t), skills)) })

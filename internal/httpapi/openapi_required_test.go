@@ -15,6 +15,7 @@ import (
 // their required fields, and the server refuses a create without each one
 // with 422 naming it (issue 17, point 5).
 func TestOpenAPIMarksRequired(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage `json:"paths"`
 		Components struct {
@@ -68,6 +69,7 @@ func TestOpenAPIMarksRequired(t *testing.T) {
 // TestUserSignInFields: last_login_at (null before the first sign-in) and
 // itsm_signed_in are in the API's user (SPEC §9, issue 17 point 14).
 func TestUserSignInFields(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		r := e.do(req{method: "GET", path: "/users/" + string(e.adm.ID), token: e.admin})
 		if v, ok := r.body["last_login_at"]; !ok || v != nil || r.body["itsm_signed_in"] != false {

@@ -200,6 +200,7 @@ func jsonTypeOf(v any) string {
 // TestOpenAPIMatchesRoutes: the document's paths and methods are exactly
 // the mounted routes.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	d := loadDoc(t)
 	if d.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi %q", d.OpenAPI)

@@ -14,6 +14,7 @@ import (
 // shown on create and rotation only), and the outbox lists the events of
 // API changes once fanned out to a target (P1, P3).
 func TestWebhooksAndOutbox(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	ctx := context.Background()
 	c := e.must(201, "POST", "/webhooks", map[string]any{"url": "https://itsm.example/hook", "event_types": []string{"user.*"}, "description": "ITSM"})
@@ -59,6 +60,7 @@ func TestWebhooksAndOutbox(t *testing.T) {
 // to GitLab (a fake following its REST API): the member with its Git role,
 // then "No Access" once the account is gone on GitLab.
 func TestGitMembers(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	e := newEnv(t, filepath.Join(t.TempDir(), "db"), nil)
 	ctx := context.Background()
 	e.gitlab.AddUser("alice")

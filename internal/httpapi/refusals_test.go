@@ -28,6 +28,7 @@ func (e *env) auditCount() int {
 // TestRefusals is acceptance 2: every refusal of SPEC §1 answers with a
 // problem document naming the field or rule, and changes nothing.
 func TestRefusals(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		global, _ := e.db.GetGroupByName(context.Background(), "global")
 		gid := string(global.ID)

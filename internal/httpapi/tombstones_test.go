@@ -13,6 +13,7 @@ import (
 // written (D3); repeating the request with a resolution creates the user
 // and takes the tombstone over (D2). On both databases.
 func TestTombstoneChoice(t *testing.T) {
+	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	eachDB(t, bothDatabases, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		acme := e.must(201, "POST", "/customers", map[string]any{"code": "ACME", "name": "Acme"})

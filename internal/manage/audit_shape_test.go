@@ -13,6 +13,7 @@ import (
 // TestAuditShape is the audit part of issue 13: before and after carry the
 // API's field names, and the actor is set.
 func TestAuditShape(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		u, err := f.svc.CreateUser(ctx, f.actor, directory.User{Username: "kai", Email: "kai@example.test", FirstName: "Kai",

@@ -20,6 +20,7 @@ func eachDatabase(t *testing.T, fn func(t *testing.T, st *sqlstore.DB)) {
 }
 
 func TestBootstrap(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDatabase(t, func(t *testing.T, st *sqlstore.DB) {
 		ctx := context.Background()
 		first, err := manage.Bootstrap(ctx, st, fastHasher, "")
@@ -77,6 +78,7 @@ func TestBootstrap(t *testing.T) {
 }
 
 func TestInstallCatalogUpgrades(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDatabase(t, func(t *testing.T, st *sqlstore.DB) {
 		ctx := context.Background()
 		if _, err := manage.Bootstrap(ctx, st, fastHasher, "admin password 1"); err != nil {
@@ -117,6 +119,7 @@ func TestInstallCatalogUpgrades(t *testing.T) {
 }
 
 func TestRoleGraphsFollowRevision(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDatabase(t, func(t *testing.T, st *sqlstore.DB) {
 		ctx := context.Background()
 		// Two caches stand for two replicas sharing one database.

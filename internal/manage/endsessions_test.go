@@ -14,6 +14,7 @@ import (
 // hook in the same transaction (U7, A5); enabling does not; and a failing
 // hook undoes the change.
 func TestEndSessionsHook(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		var ended []directory.UserID

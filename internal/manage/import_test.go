@@ -13,6 +13,7 @@ import (
 // grant by hand, and a reader cannot import at all (issue 13's rules hold
 // for the CSV import too).
 func TestImportLeastTrusted(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		mk := func(name string, roles ...string) manage.Caller {

@@ -79,6 +79,7 @@ func refusedOrOK(err error) bool {
 // TestRaceContainmentCycle: "A contains B" and "B contains A" at once never
 // leave a cycle; one of them is refused (issue 13, rule 5).
 func TestRaceContainmentCycle(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		for i := range raceRounds {
@@ -115,6 +116,7 @@ func TestRaceContainmentCycle(t *testing.T) {
 // User" and "add customer-less U to G" at once never leave U a customer
 // user without a customer (C2; issue 13, rule 5).
 func TestRaceCustomerRoleReachesCustomerlessUser(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		cu, err := f.st.GetRoleByName(ctx, directory.RoleNameCustomerUser)
@@ -156,6 +158,7 @@ func TestRaceCustomerRoleReachesCustomerlessUser(t *testing.T) {
 // TestRaceUpdatesWithoutIfMatch: parallel changes of one user without
 // If-Match all succeed; none is refused as stale (issue 13, rule 5).
 func TestRaceUpdatesWithoutIfMatch(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -12,6 +12,7 @@ import (
 // TestRoleGraphsAt: At with a revision read elsewhere (store.UserSubjects)
 // reloads when the graph moved on and keeps the graph when it did not.
 func TestRoleGraphsAt(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDatabase(t, func(t *testing.T, st *sqlstore.DB) {
 		ctx := context.Background()
 		graphs := &manage.RoleGraphs{Store: st}

@@ -13,6 +13,7 @@ import (
 // the case and tombstones a change would meet (D2) and write nothing, so
 // the console can ask them at each screen before the final OK (D3).
 func TestTombstonePreview(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	withTombEnv(t, func(t *testing.T, e *tombEnv) {
 		ctx := context.Background()
 		svc := &manage.Service{Store: e.st, Hasher: fastHasher}

@@ -12,6 +12,7 @@ import (
 // TestTombstoneOnDelete: D1, and acceptance 4 (a user who was never a
 // customer user and never signed in to the ITSM app leaves no tombstone).
 func TestTombstoneOnDelete(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	withTombEnv(t, func(t *testing.T, e *tombEnv) {
 		ctx := context.Background()
 		plain := e.create(t, e.user("plain", "plain@example.com", false), directory.RoleNameItsmUser)
@@ -68,6 +69,7 @@ func TestTombstoneOnDelete(t *testing.T) {
 // rename is an outbox event for the ITSM app (acceptance 5) with its audit
 // record, all in the user's transaction.
 func TestTombstoneResolutions(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	take := func(name string) res { return res{action: directory.TombstoneTakeOver, name: name} }
 	rename := func(name, username, email string) res {
 		return res{action: directory.TombstoneRename, name: name, username: username, email: email}
@@ -154,6 +156,7 @@ func TestTombstoneResolutions(t *testing.T) {
 // TestTombstoneResolutionRefused: choices that do not fit, and rename values
 // that the store shows to be taken, are refused and nothing is written.
 func TestTombstoneResolutionRefused(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	withTombEnv(t, func(t *testing.T, e *tombEnv) {
 		links := e.deletedUsers(t)
 		bob, carol := e.find(t, "bob"), e.find(t, "carol")
@@ -202,6 +205,7 @@ func TestTombstoneResolutionRefused(t *testing.T) {
 // TestTombstoneMailChange: an edit that gives a customer user a tombstone's
 // mail meets the tombstone; the take-over is written with the edit.
 func TestTombstoneMailChange(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	withTombEnv(t, func(t *testing.T, e *tombEnv) {
 		links := e.deletedUsers(t)
 		zed := e.create(t, e.user("zed", "zed@example.com", true), directory.RoleNameCustomerUser)

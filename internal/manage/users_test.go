@@ -72,6 +72,7 @@ func wantField(t *testing.T, err error, field, code string) {
 }
 
 func TestCreateUserEventsAndAudit(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		u, err := f.svc.CreateUser(ctx, f.actor, person("alice"))
@@ -133,6 +134,7 @@ func TestCreateUserEventsAndAudit(t *testing.T) {
 }
 
 func TestCustomerRoleNeedsCustomer(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		a := f.actor
@@ -187,6 +189,7 @@ func TestCustomerRoleNeedsCustomer(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		a := f.actor
@@ -231,6 +234,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestTokensAndBilling(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachFixture(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		u, _ := f.svc.CreateUser(ctx, f.actor, person("gina"))

@@ -16,6 +16,7 @@ import (
 // one, deactivates with a value-only replace of active, and sends profile
 // changes as PUT of the whole user.
 func TestOktaSequence(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		q := "/Users?filter=" + url.QueryEscape(`userName eq "jane.doe@example.com"`) + "&startIndex=1&count=100"
 		r := must(t, e.call("GET", q, e.admin, nil), 200)
@@ -74,6 +75,7 @@ func TestOktaSequence(t *testing.T) {
 // sends booleans as strings, uses filtered paths for mails and phones, and
 // adds and removes group members in batches.
 func TestEntraSequence(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		q := "/Users?filter=" + url.QueryEscape(`externalId eq "8a6d1f4c-1b2e-4e77-9c2f-2f7a1c9d0e11"`)
 		if r := must(t, e.call("GET", q, e.admin, nil), 200); r.total() != 0 {

@@ -12,6 +12,7 @@ import (
 // TestGroupLifecycle: a group created with members, replaced, patched and
 // deleted; every change reaches the outbox (P1: GitLab and webhooks).
 func TestGroupLifecycle(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		a, b, c := e.user("ga", ""), e.user("gb", ""), e.user("gc", "")
 		member := func(u directory.User) map[string]any { return map[string]any{"value": string(u.ID)} }
@@ -64,6 +65,7 @@ func TestGroupLifecycle(t *testing.T) {
 
 // TestDiscovery: the discovery documents list what the server supports.
 func TestDiscovery(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	e := newEnv(t, sqltestDSN(t))
 	spc := must(t, e.call("GET", "/ServiceProviderConfig", e.admin, nil), 200)
 	for _, f := range []string{"patch", "filter", "sort", "etag"} {
@@ -103,6 +105,7 @@ func TestDiscovery(t *testing.T) {
 // TestProjection: attributes and excludedAttributes, on one resource and
 // on lists; id and schemas always come.
 func TestProjection(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	e := newEnv(t, sqltestDSN(t))
 	b := newUserBody("pia")
 	b["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = map[string]any{"department": "QA"}

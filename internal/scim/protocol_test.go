@@ -16,6 +16,7 @@ import (
 // and count, sorted by userName both ways, and checks every user comes
 // exactly once in order.
 func TestPagination(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		want := []string{"admin"}
@@ -73,6 +74,7 @@ func TestPagination(t *testing.T) {
 // TestETags: meta.version and ETag change with every update; a stale
 // If-Match answers 412 and changes nothing; If-None-Match answers 304.
 func TestETags(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		c := must(t, e.call("POST", "/Users", e.admin, newUserBody("erin")), 201)
 		id, v1 := c.str("id"), c.header.Get("ETag")
@@ -119,6 +121,7 @@ func TestETags(t *testing.T) {
 // TestErrors: every error type answers in the SCIM error schema with its
 // status and scimType, and changes nothing.
 func TestErrors(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		bob := must(t, e.call("POST", "/Users", e.admin, newUserBody("bob")), 201).str("id")
 		dup := newUserBody("BOB")
@@ -201,6 +204,7 @@ func TestErrors(t *testing.T) {
 // TestLeastTrusted: what a SCIM client can do is what its token's user
 // may do through the use cases.
 func TestLeastTrusted(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		acme, other := e.customer("acme"), e.customer("other")
 		e.user("acme-admin", acme.ID, directory.RoleNameCustomer, directory.RoleNameCustomerAdmin)
@@ -276,6 +280,7 @@ func mustRole(t *testing.T, e *env, name string) directory.RoleID {
 // TestConcurrentPatches: two clients patch one user with the same If-Match
 // at once; exactly one wins, the other gets 412 (both databases).
 func TestConcurrentPatches(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		id := must(t, e.call("POST", "/Users", e.admin, newUserBody("race")), 201).str("id")
 		for round := range 10 {

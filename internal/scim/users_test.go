@@ -24,6 +24,7 @@ func newUserBody(name string) map[string]any {
 // TestUserLifecycle: create, read, replace, patch and delete a user, each
 // through the use cases (audit records, a SCIM delete is a delete).
 func TestUserLifecycle(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		acme := e.customer("acme")
 		body := newUserBody("alice")
@@ -97,6 +98,7 @@ func TestUserLifecycle(t *testing.T) {
 }
 
 func TestUserFilters(t *testing.T) {
+	t.Parallel() // each test has its own database (issue 17, point 7)
 	eachDB(t, func(t *testing.T, e *env) {
 		for i, n := range []string{"anna", "bert", "carla", "dora"} {
 			b := newUserBody(n)
