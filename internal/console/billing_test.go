@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -150,5 +151,39 @@ func TestUsersSortAndCounts(t *testing.T) {
 	_, body = cl2.get(strings.ReplaceAll(next[1], "&amp;", "&"))
 	if got := strings.Join(order(body), ","); got != "bob,alice" {
 		t.Fatalf("second page, descending: %s", got)
+	}
+}
+
+// TestWhyCut: when more than directory.MaxWhyPaths paths grant a role, the
+// effective roles tab says that the list was cut (issue 17, point 14).
+func TestWhyCut(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	u := s.user(t, "wide")
+	ctx := context.Background()
+	sys := manage.SystemCaller("", "test")
+	role, err := s.svc.CreateRole(ctx, sys, directory.Role{Name: "Wide role"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range directory.MaxWhyPaths + 1 {
+		g, err := s.svc.CreateGroup(ctx, sys, directory.Group{Name: fmt.Sprintf("wide %03d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.svc.AssignGroupRoles(ctx, sys, g.ID, []directory.RoleID{role.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.svc.AddMembers(ctx, sys, g.ID, []directory.UserID{u.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := s.signIn(t, "boss", "boss password 1")
+	_, body := cl.get("/console/users/" + string(u.ID) + "?tab=effective&lang=en")
+	if !strings.Contains(body, `id="why-cut-`+string(role.ID)+`">… and more paths: the first 100 are shown.<`) {
+		t.Fatalf("no cut notice:\n%s", body)
+	}
+	if strings.Count(body, "group wide ") != directory.MaxWhyPaths {
+		t.Errorf("%d paths shown", strings.Count(body, "group wide "))
 	}
 }

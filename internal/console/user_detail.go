@@ -26,6 +26,7 @@ type assignLists struct {
 type effectiveRow struct {
 	Role  directory.Role
 	Paths []string
+	Cut   bool // more paths than directory.MaxWhyPaths: the list says so
 }
 
 // userPage is the data of a user's detail page (U11).
@@ -105,9 +106,11 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 	case "effective":
 		for _, role := range eff.Roles() {
 			row := effectiveRow{Role: role}
-			for _, path := range g.Why(grants, role.ID) {
+			paths, cut := g.WhyCut(grants, role.ID)
+			for _, path := range paths {
 				row.Paths = append(row.Paths, path.String())
 			}
+			row.Cut = cut
 			p.Effective = append(p.Effective, row)
 		}
 	}

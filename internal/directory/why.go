@@ -60,9 +60,16 @@ func (p GrantPath) String() string {
 // order of gr, and at most MaxWhyPaths paths are returned. A target the
 // user does not hold, or an unknown one, gives nil.
 func (g *RoleGraph) Why(gr Grants, target RoleID) []GrantPath {
+	paths, _ := g.WhyCut(gr, target)
+	return paths
+}
+
+// WhyCut is Why that also reports whether there are more than
+// MaxWhyPaths paths, so that a page can say the list was cut.
+func (g *RoleGraph) WhyCut(gr Grants, target RoleID) ([]GrantPath, bool) {
 	t, ok := g.byID[target]
 	if !ok {
-		return nil
+		return nil, false
 	}
 	w := whyWalk{g: g, target: t, onPath: make(bitset, g.words)}
 	for _, i := range g.sortedIndexes(gr.Direct) {
@@ -80,7 +87,7 @@ func (g *RoleGraph) Why(gr Grants, target RoleID) []GrantPath {
 	if g.user >= 0 {
 		w.visit(GrantStep{Kind: StepImplicit}, g.user)
 	}
-	return w.paths
+	return w.paths, w.cut
 }
 
 // sortedIndexes returns the dense indexes of the known ids, ascending and
@@ -103,12 +110,13 @@ type whyWalk struct {
 	onPath bitset // roles on the current path, so that only simple paths are taken
 	path   GrantPath
 	paths  []GrantPath
+	cut    bool // a path beyond MaxWhyPaths was found and left out
 }
 
 // visit adds role i, reached by step, to the path and follows every child that leads to the
 // target (the closure rows prune every branch that does not).
 func (w *whyWalk) visit(step GrantStep, i int32) {
-	if len(w.paths) >= MaxWhyPaths || !w.g.row(i).has(w.target) || w.onPath.has(i) {
+	if w.cut || !w.g.row(i).has(w.target) || w.onPath.has(i) {
 		return
 	}
 	r := w.g.roles[i]
@@ -116,7 +124,11 @@ func (w *whyWalk) visit(step GrantStep, i int32) {
 	w.path = append(w.path, step)
 	w.onPath.set(i)
 	if i == w.target {
-		w.paths = append(w.paths, slices.Clone(w.path))
+		if len(w.paths) == MaxWhyPaths {
+			w.cut = true // one more exists: stop and say so
+		} else {
+			w.paths = append(w.paths, slices.Clone(w.path))
+		}
 	} else {
 		for _, c := range w.g.children[i] {
 			w.visit(GrantStep{Kind: StepContains}, c)

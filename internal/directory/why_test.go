@@ -87,4 +87,14 @@ func TestWhyIsCapped(t *testing.T) {
 	if got := len(g.Why(Grants{Direct: []RoleID{id(0, 0)}}, id(10, 0))); got != MaxWhyPaths {
 		t.Fatalf("got %d paths, want the cap %d", got, MaxWhyPaths)
 	}
+	// WhyCut tells that the list was cut; exactly MaxWhyPaths paths are not.
+	if paths, cut := g.WhyCut(Grants{Direct: []RoleID{id(0, 0)}}, id(10, 0)); !cut || len(paths) != MaxWhyPaths {
+		t.Fatalf("WhyCut: %d paths, cut %v", len(paths), cut)
+	}
+	if paths, cut := g.WhyCut(Grants{Direct: []RoleID{id(2, 0)}}, id(10, 0)); !cut || len(paths) != MaxWhyPaths { // 2^7 = 128 paths
+		t.Fatalf("128 paths: %d listed, cut %v", len(paths), cut)
+	}
+	if paths, cut := g.WhyCut(Grants{Direct: []RoleID{id(3, 0)}}, id(10, 0)); cut || len(paths) != 64 { // 2^6
+		t.Fatalf("64 paths: %d listed, cut %v", len(paths), cut)
+	}
 }

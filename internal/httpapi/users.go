@@ -203,6 +203,8 @@ type whyView struct {
 	RoleID directory.RoleID `json:"role_id"`
 	Held   bool             `json:"held"`
 	Paths  []pathView       `json:"paths"`
+	// Truncated: there are more than the paths listed (at most 100).
+	Truncated bool `json:"truncated"`
 }
 
 // userWhy answers R6: the paths that grant a role to a user.
@@ -212,11 +214,11 @@ func (a *API) userWhy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rid := directory.RoleID(r.PathValue("role_id"))
-	paths, err := a.Manage.Why(r.Context(), u.ID, rid)
+	paths, cut, err := a.Manage.WhyCut(r.Context(), u.ID, rid)
 	if err != nil {
 		return err
 	}
-	out := whyView{UserID: u.ID, RoleID: rid, Held: len(paths) > 0, Paths: make([]pathView, len(paths))}
+	out := whyView{UserID: u.ID, RoleID: rid, Held: len(paths) > 0, Paths: make([]pathView, len(paths)), Truncated: cut}
 	for i, p := range paths {
 		pv := pathView{Text: p.String(), Steps: make([]stepView, len(p))}
 		for k, s := range p {

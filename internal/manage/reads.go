@@ -42,18 +42,26 @@ func (s *Service) GroupEffectiveRoles(ctx context.Context, gid directory.GroupID
 // Why returns the paths that grant role to a user (R6); none when the user
 // does not hold it. ErrNotFound for an unknown role.
 func (s *Service) Why(ctx context.Context, uid directory.UserID, role directory.RoleID) ([]directory.GrantPath, error) {
+	paths, _, err := s.WhyCut(ctx, uid, role)
+	return paths, err
+}
+
+// WhyCut is Why that also tells whether the paths were cut at
+// directory.MaxWhyPaths.
+func (s *Service) WhyCut(ctx context.Context, uid directory.UserID, role directory.RoleID) ([]directory.GrantPath, bool, error) {
 	g, err := s.graph(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if _, ok := g.Role(role); !ok {
-		return nil, store.ErrNotFound
+		return nil, false, store.ErrNotFound
 	}
 	grants, err := s.Store.UserGrants(ctx, uid)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return g.Why(grants, role), nil
+	paths, cut := g.WhyCut(grants, role)
+	return paths, cut, nil
 }
 
 // FreeRoles lists the roles that effectively contain free_user (B1), the
