@@ -202,6 +202,7 @@ func (b *tab) checkPage(name string) {
 	if len(missing) > 0 {
 		b.t.Errorf("%s: inputs without a label: %v", name, missing)
 	}
+	b.checkAxe(name)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
@@ -212,6 +213,30 @@ func (b *tab) checkPage(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// checkAxe runs axe-core on the page and fails on every violation of WCAG
+// level A or AA (issue 17, point 15). Without axe installed (test/axe) it
+// fails in CI and is skipped elsewhere, once per test.
+func (b *tab) checkAxe(name string) {
+	b.t.Helper()
+	script, err := testenv.AxeScript()
+	if err != nil {
+		if testenv.InCI() {
+			b.t.Fatalf("axe-core is not installed (npm ci in test/axe): %v", err)
+		}
+		return
+	}
+	if !eval[bool](b, "typeof axe !== 'undefined'") {
+		eval[bool](b, script+";true")
+	}
+	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](testenv.AxeCheck, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: axe: %v", name, err)
+	}
+	for _, v := range found {
+		b.t.Errorf("%s: accessibility: %s", name, v)
 	}
 }
 
