@@ -187,3 +187,20 @@ func TestWhyCut(t *testing.T) {
 		t.Errorf("%d paths shown", strings.Count(body, "group wide "))
 	}
 }
+
+// TestRoleDescriptionsInJapanese: every role of the catalogue has a
+// Japanese description on the roles page (issue 17, point 11).
+func TestRoleDescriptionsInJapanese(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	cl := s.signIn(t, "boss", "boss password 1")
+	_, body := cl.get("/console/roles?lang=ja&limit=200")
+	for _, r := range directory.Catalog() {
+		if strings.Contains(body, r.Description) {
+			t.Errorf("%s: the English description is shown in Japanese", r.Name)
+		}
+	}
+	if !strings.Contains(body, "プラットフォームのシステム管理者。") {
+		t.Error("no Japanese description")
+	}
+}

@@ -65,6 +65,16 @@ func (v *view) TargetType(kind string) string {
 	return kind
 }
 
+// RoleDescription is a role's description in the page's language: the
+// catalogue's roles have a translation (issue 17, point 11); a custom
+// role's description is shown as its administrator wrote it.
+func (v *view) RoleDescription(r directory.Role) string {
+	if r.Type != directory.RoleCustom && messages.Has(v.Lang, "roledesc."+r.Name) {
+		return v.T("roledesc." + r.Name)
+	}
+	return r.Description
+}
+
 // Name is a person's name in the page's language order (i18n.PersonName).
 func (v *view) Name(first, last string) string { return i18n.PersonName(v.Lang, first, last) }
 
