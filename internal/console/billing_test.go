@@ -204,3 +204,40 @@ func TestRoleDescriptionsInJapanese(t *testing.T) {
 		t.Error("no Japanese description")
 	}
 }
+
+// TestPickUsersScope: the picker searches only the users the caller may
+// read (a customer administrator its own customer's; a user without
+// user.read nobody).
+func TestPickUsersScope(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	sys := manage.SystemCaller("", "test")
+	acme, _ := s.svc.CreateCustomer(ctx, sys, directory.Customer{Code: "acme", Name: "Acme"})
+	other, _ := s.svc.CreateCustomer(ctx, sys, directory.Customer{Code: "other", Name: "Other"})
+	for name, cust := range map[string]directory.CustomerID{"pa-mine": acme.ID, "pa-theirs": other.ID, "pa-boss": acme.ID} {
+		u, err := s.svc.CreateUser(ctx, sys, directory.User{Username: name, Email: name + "@example.test", FirstName: "P", LastName: "A", Enabled: true, CustomerID: cust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.svc.SetPassword(ctx, sys, name, name+" password 1"); err != nil {
+			t.Fatal(err)
+		}
+		roles := []string{"Customer User"}
+		if name == "pa-boss" {
+			roles = []string{"Customer Manager"}
+		}
+		r, _ := s.db.GetRoleByName(ctx, roles[0])
+		if err := s.svc.AssignUserRoles(ctx, sys, u.ID, []directory.RoleID{r.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boss := s.signIn(t, "pa-boss", "pa-boss password 1")
+	_, body := boss.get("/console/pick/users?q=pa-")
+	if !strings.Contains(body, `"pa-mine"`) || strings.Contains(body, "pa-theirs") {
+		t.Fatalf("customer admin's picker: %s", body)
+	}
+	plain := s.signIn(t, "pa-mine", "pa-mine password 1")
+	if _, body := plain.get("/console/pick/users?q=pa-"); strings.TrimSpace(body) != "[]" {
+		t.Fatalf("a customer user's picker: %s", body)
+	}
+}

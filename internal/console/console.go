@@ -153,6 +153,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountOutbox(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
 	mux.Handle("GET "+Prefix+"billing", c.page(c.billing))
+	mux.Handle("GET "+Prefix+"pick/users", c.page(c.pickUsers))
 	mux.Handle(Prefix, c.page(func(w http.ResponseWriter, r *http.Request, v *view) error { return errNotFound }))
 }
 
@@ -166,7 +167,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, v *view) error
 func (c *Console) page(fn handlerFunc) http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")

@@ -221,7 +221,13 @@ func (c *Console) renderGroup(w http.ResponseWriter, r *http.Request, v *view, s
 			if err != nil {
 				return err
 			}
-			p.AllGroups = all
+			// Only what the server would accept is offered: no global (G5)
+			// and not the group itself.
+			for _, o := range all {
+				if !o.IsReserved() && o.ID != g.ID {
+					p.AllGroups = append(p.AllGroups, o)
+				}
+			}
 		}
 	case "roles":
 		roles, err := c.svc().Store.GroupRoles(ctx, g.ID)

@@ -17,6 +17,7 @@ func (c *Console) mountRoles(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"roles/{id}/edit", c.page(c.updateRole))
 	mux.Handle("POST "+Prefix+"roles/{id}/delete", c.page(c.deleteRole))
 	mux.Handle("POST "+Prefix+"roles/{id}/contains", c.page(c.assignContains))
+	mux.Handle("POST "+Prefix+"roles/{id}/users", c.page(c.addRoleUser))
 }
 
 func roleFields() []string { return []string{"name", "description"} }

@@ -82,6 +82,12 @@ func TestBrowserDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.navigate("/console/groups/" + string(ops.ID) + "?tab=relations")
+	// global is not offered (issue 17, point 10); a crafted form that names
+	// it anyway is refused by the server with the rule's message.
+	if eval[bool](b, `!!document.querySelector('#f-group_id option[value="`+string(global.ID)+`"]')`) {
+		t.Fatal("the relation form offers global")
+	}
+	eval[bool](b, `(() => { const o = document.createElement("option"); o.value = "`+string(global.ID)+`"; o.textContent = "global"; document.querySelector("#f-group_id").append(o); return true })()`)
 	b.do(chromedp.SetValue(chromedp.CSS("#f-group_id"), string(global.ID)), chromedp.SetValue(chromedp.CSS("#f-type"), "manage"),
 		chromedp.Click(chromedp.CSS("#relation-save")))
 	b.waitURL("/console/groups/" + string(ops.ID) + "/relations")

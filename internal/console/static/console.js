@@ -3,7 +3,8 @@
 // - the user list buttons that follow the selection (U6);
 // - the personal-information confirmation before adding a user (U8);
 // - assign dialogs that move items between "unassigned" and "assigned" (U11);
-// - Next and OK of the deleted-user choice and rename screens (D3).
+// - Next and OK of the deleted-user choice and rename screens (D3);
+// - pickers that search users on the server as one types (issue 17).
 "use strict";
 
 document.addEventListener("DOMContentLoaded", function () {
@@ -12,6 +13,7 @@ document.addEventListener("DOMContentLoaded", function () {
   setupDialogs();
   setupAssign();
   setupTombstones();
+  setupPickers();
 });
 
 // setupConfirm asks before a form marked data-confirm (on the form or on
@@ -66,10 +68,12 @@ function setupSelection() {
   }
   var boxes = Array.prototype.slice.call(table.querySelectorAll("input[name=id]"));
   var all = document.getElementById("select-all");
-  function set(id, on) {
+  var reason = document.getElementById("bulk-reason");
+  function set(id, on, why) {
     var b = document.getElementById(id);
     if (b) {
       b.disabled = !on;
+      b.title = why || "";
     }
   }
   function update() {
@@ -77,8 +81,18 @@ function setupSelection() {
     var anyEnabled = selected.some(function (b) { return b.dataset.enabled === "true"; });
     var anyDisabled = selected.some(function (b) { return b.dataset.enabled === "false"; });
     set("btn-add", selected.length === 0);
-    set("btn-delete", selected.length > 0);
-    set("btn-reset", selected.length > 0);
+    // What the server would refuse is disabled, with the reason shown:
+    // deleting admin (U10), a password reset of only disabled users (U7).
+    var withAdmin = selected.some(function (b) { return b.dataset.username === "admin"; });
+    var onlyDisabled = selected.length > 0 && !anyEnabled;
+    var del = document.getElementById("btn-delete"), reset = document.getElementById("btn-reset");
+    var whyDelete = withAdmin && del ? del.dataset.reasonAdmin : "";
+    var whyReset = onlyDisabled && reset ? reset.dataset.reasonDisabled : "";
+    set("btn-delete", selected.length > 0 && !withAdmin, whyDelete);
+    set("btn-reset", selected.length > 0 && !onlyDisabled, whyReset);
+    if (reason) {
+      reason.textContent = [whyDelete, whyReset].filter(function (s) { return s; }).join(" ");
+    }
     set("btn-enable", anyDisabled);
     set("btn-disable", anyEnabled);
     if (all) {
@@ -182,4 +196,36 @@ function setupTombstones() {
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   update();
+}
+
+// setupPickers fills the <datalist> of every input marked data-pick with
+// the server's matches as the user types (issue 17, point 10): the browser
+// offers them below the field, by keyboard or pointer.
+function setupPickers() {
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-pick]"), function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null, asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (q === "" || q === asked) {
+          return;
+        }
+        asked = q;
+        fetch(input.dataset.pick + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            list.textContent = "";
+            items.forEach(function (it) {
+              var o = document.createElement("option");
+              o.value = it.value;
+              o.label = it.label;
+              list.appendChild(o);
+            });
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  });
 }
