@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -239,5 +240,30 @@ func TestPickUsersScope(t *testing.T) {
 	plain := s.signIn(t, "pa-mine", "pa-mine password 1")
 	if _, body := plain.get("/console/pick/users?q=pa-"); strings.TrimSpace(body) != "[]" {
 		t.Fatalf("a customer user's picker: %s", body)
+	}
+}
+
+// TestValidationInJapanese: the refusals of a form are in the page's
+// language (issue 17, point 11): a Japanese page shows Japanese messages
+// next to the fields, not the rules' English sentences.
+func TestValidationInJapanese(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	cl := s.signIn(t, "boss", "boss password 1")
+	form := url.Values{"pi": {"1"}, "username": {"-bad"}, "email": {"not a mail"}, "first_name": {""}, "last_name": {strings.Repeat("長", 70)}}
+	code, body := cl.post("/console/users", "/console/users/new?lang=ja", form)
+	if code != 422 {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{"入力が必要です。", "64 文字以内で入力してください。", "先頭は英字か数字です。", "メールアドレスの形式ではありません。"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in the refused form", want)
+		}
+	}
+	for _, english := range []string{"is required", "is too long", "must start with"} {
+		if strings.Contains(body, english) {
+			i := strings.Index(body, english)
+			t.Errorf("English refusal %q on a Japanese page: …%s…", english, body[max(0, i-300):min(len(body), i+100)])
+		}
 	}
 }

@@ -143,17 +143,34 @@ func (v *view) fieldErrors(err error, known ...string) bool {
 // English the rule's own message; in Japanese a translated message for the
 // code and the field's label, followed by the rule's message.
 func (v *view) fieldMessage(field string, e directory.FieldError) string {
-	msg := e.Message
-	if v.Lang != i18n.English || msg == "" {
-		msg = v.T("err."+e.Code) + " (" + v.T("field."+field) + ")"
-		if !messages.Has(v.Lang, "err."+e.Code) {
-			msg = e.Message
-		}
-		if v.Lang != i18n.English && e.Message != "" {
-			msg += " — " + e.Message
-		}
+	if v.Lang == i18n.English && e.Message != "" {
+		return e.Message
 	}
-	return msg
+	// In another language the rule's English sentence is not shown
+	// (issue 17, point 11): a message of its own for the field's rule, the
+	// limit of a too long value, or the code's general message.
+	label := " (" + v.T("field."+field) + ")"
+	switch {
+	case e.Code == directory.CodeInvalid && messages.Has(v.Lang, "err.invalid."+field):
+		return v.T("err.invalid."+field) + label
+	case e.Code == directory.CodeTooLong && fieldMax[field] > 0:
+		return v.T("err.too_long.max", fieldMax[field]) + label
+	case messages.Has(v.Lang, "err."+e.Code):
+		return v.T("err."+e.Code) + label
+	}
+	return e.Message
+}
+
+// fieldMax is the length limit of each form field (SPEC §8), for the
+// messages of too long values.
+var fieldMax = map[string]int{
+	"username": directory.MaxUsernameLen, "email": directory.MaxEmailLen, "first_name": directory.MaxPersonNameLen,
+	"last_name": directory.MaxPersonNameLen, "company": directory.MaxTextLen, "department": directory.MaxTextLen,
+	"address": directory.MaxTextLen, "phone1": directory.MaxPhoneLen, "phone2": directory.MaxPhoneLen,
+	"note": directory.MaxNoteLen, "timezone": directory.MaxTimezoneLen, "name": directory.MaxGroupNameLen,
+	"description": directory.MaxDescriptionLen, "code": directory.MaxCustomerCodeLen, "street": directory.MaxStreetLen,
+	"zip": directory.MaxZipLen, "city": directory.MaxCityLen, "country": directory.MaxCountryLen,
+	"url": directory.MaxURLLen, "comment": directory.MaxCommentLen, "external_id": directory.MaxTextLen,
 }
 
 // classify maps an error to a status and message key (STYLE P4).
