@@ -267,3 +267,29 @@ func TestValidationInJapanese(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersSortByCustomer: the users list sorts by customer code too.
+func TestUsersSortByCustomer(t *testing.T) {
+	s := newServer(t)
+	s.user(t, "boss", "System Security Administrator")
+	ctx := context.Background()
+	sys := manage.SystemCaller("", "test")
+	for name, code := range map[string]string{"u-z": "zeta", "u-a": "alef", "u-m": "mem"} {
+		c, err := s.svc.CreateCustomer(ctx, sys, directory.Customer{Code: code, Name: "C " + code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.CreateUser(ctx, sys, directory.User{Username: name, Email: name + "@example.test", FirstName: "F", LastName: "L", Enabled: true, CustomerID: c.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := s.signIn(t, "boss", "boss password 1")
+	_, body := cl.get("/console/users?sort=customer&order=desc")
+	var got []string
+	for _, m := range regexp.MustCompile(`data-username="(u-[a-z])"`).FindAllStringSubmatch(body, -1) {
+		got = append(got, m[1])
+	}
+	if strings.Join(got, ",") != "u-z,u-m,u-a" || !strings.Contains(body, `aria-sort="descending"><a href="/console/users?order=asc&amp;sort=customer" id="sort-customer"`) {
+		t.Fatalf("by customer, descending: %v", got)
+	}
+}

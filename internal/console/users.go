@@ -63,7 +63,7 @@ type treeCounts struct {
 }
 
 // userSortKeys maps the console's sort names to the store's.
-var userSortKeys = map[string]string{"username": "username", "email": "email", "name": "last_name", "created_at": "created_at"}
+var userSortKeys = map[string]string{"username": "username", "email": "email", "name": "last_name", "customer": "customer", "created_at": "created_at"}
 
 // listUsers shows the users tree (Users / Billed / Non-billed, B1) with
 // search and cursor paging (U5) and the bulk buttons (U6).
@@ -82,15 +82,15 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, v *view) err
 		params.Set("q", p.Q)
 	}
 	p.Sort, p.Desc = q.Get("sort"), q.Get("order") == "desc"
-	if _, ok := userSortKeys[p.Sort]; !ok {
-		p.Sort = "username"
+	if _, ok := userSortKeys[p.Sort]; !ok || (p.Sort == "customer" && p.Q != "") {
+		p.Sort = "username" // the search does not sort by customer: by user name then
 	}
 	if p.Sort != "username" || p.Desc {
 		params.Set("sort", p.Sort)
 		params.Set("order", map[bool]string{true: "desc", false: "asc"}[p.Desc])
 	}
 	p.ViewParams = params.Encode()
-	for _, h := range []struct{ key, label string }{{"username", "field.username"}, {"name", "users.name"}, {"email", "field.email"}, {"created_at", "user.created"}} {
+	for _, h := range []struct{ key, label string }{{"username", "field.username"}, {"name", "users.name"}, {"email", "field.email"}, {"customer", "field.customer_id"}, {"created_at", "user.created"}} {
 		link := url.Values{}
 		for k, vs := range params {
 			link[k] = vs

@@ -43,6 +43,9 @@ func (b *builder) whereSQL() string {
 type sortKey struct {
 	col     string
 	integer bool
+	// expr, when set, is an SQL expression of the row (%s: the table
+	// alias) sorted by instead of the column col names.
+	expr string
 }
 
 // order is a parsed sort parameter.
@@ -93,6 +96,9 @@ func decodeCursor(s string) (cursor, error) {
 func (b *builder) page(t string, o order, cur string, limit int) (string, int, error) {
 	limit = clampLimit(limit)
 	col := t + "." + o.key.col
+	if o.key.expr != "" {
+		col = fmt.Sprintf(o.key.expr, t)
+	}
 	id := t + ".id"
 	cmp, dir := ">", "ASC"
 	if o.desc {

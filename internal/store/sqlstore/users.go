@@ -27,6 +27,17 @@ var userSorts = map[string]sortKey{
 	"updated_at": {col: "updated_at", integer: true},
 }
 
+// userListSorts are userSorts plus the customer's code, which only the
+// plain list sorts by (not the search, nor the member lists): a user
+// without a customer sorts first.
+var userListSorts = func() map[string]sortKey {
+	m := map[string]sortKey{"customer": {col: "customer", expr: `COALESCE((SELECT cs.code FROM customers cs WHERE cs.id = %s.customer_id), '')`}}
+	for k, v := range userSorts {
+		m[k] = v
+	}
+	return m
+}()
+
 // userSortValue is the cursor value of u under the sort column col.
 func userSortValue(u directory.User, col string) string {
 	switch col {
@@ -224,7 +235,11 @@ func freeRoleCond(b *builder, roles []directory.RoleID) string {
 }
 
 func (q *queries) ListUsers(ctx context.Context, scope directory.Scope, uq store.UserQuery) (store.Page[directory.User], error) {
-	o, err := parseSort(uq.Sort, "username", userSorts)
+	sorts := userListSorts
+	if directory.Key(uq.Q) != "" {
+		sorts = userSorts
+	}
+	o, err := parseSort(uq.Sort, "username", sorts)
 	if err != nil {
 		return store.Page[directory.User]{}, err
 	}
@@ -242,7 +257,18 @@ func (q *queries) ListUsers(ctx context.Context, scope directory.Scope, uq store
 	if err != nil {
 		return store.Page[directory.User]{}, err
 	}
+	code := ""
+	if o.key.col == "customer" && len(items) > limit && items[limit-1].CustomerID != "" {
+		c, err := q.GetCustomer(ctx, items[limit-1].CustomerID)
+		if err != nil {
+			return store.Page[directory.User]{}, err
+		}
+		code = c.Code
+	}
 	return finish(items, limit, func(u directory.User) (string, string) {
+		if o.key.col == "customer" {
+			return code, string(u.ID)
+		}
 		return userSortValue(u, o.key.col), string(u.ID)
 	}), nil
 }

@@ -24,6 +24,7 @@ func Run(t *testing.T, open Factory) {
 	}{
 		{"Users", testUsers},
 		{"UserPaging", testUserPaging},
+		{"UserCustomerSort", testUserCustomerSort},
 		{"UserFilters", testUserFilters},
 		{"Groups", testGroups},
 		{"Roles", testRoles},

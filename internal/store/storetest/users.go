@@ -256,3 +256,59 @@ func testUserFilters(t *testing.T, open Factory) {
 		})
 	}
 }
+
+// testUserCustomerSort: the plain user list sorts by the customer's code
+// (users without a customer first, equal codes by id), pages through it
+// in both directions, and the search refuses that sort (issue 17).
+func testUserCustomerSort(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t)
+	codes := map[string]directory.CustomerID{}
+	for _, code := range []string{"zulu", "alpha", "mike"} {
+		c, err := s.CreateCustomer(ctx, directory.Customer{Code: code, Name: "Customer " + code, State: directory.CustomerValid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes[code] = c.ID
+	}
+	type row struct{ code, id string }
+	var want []row
+	for i, code := range []string{"mike", "", "zulu", "alpha", "mike", "", "alpha", "zulu", "mike"} {
+		u := newUser(fmt.Sprintf("cs%02d", i))
+		u.CustomerID = codes[code]
+		created, err := s.CreateUser(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, row{code, string(created.ID)})
+	}
+	sort.Slice(want, func(i, j int) bool {
+		if want[i].code != want[j].code {
+			return want[i].code < want[j].code
+		}
+		return want[i].id < want[j].id
+	})
+	for _, desc := range []bool{false, true} {
+		sortBy := "customer"
+		if desc {
+			sortBy = "-customer"
+		}
+		got := names(collect(t, func(c string) (store.Page[directory.User], error) {
+			return s.ListUsers(ctx, directory.Scope{}, store.UserQuery{Sort: sortBy, Limit: 2, Cursor: c})
+		}), func(u directory.User) string { return string(u.ID) })
+		var w []string
+		for i := range want {
+			k := i
+			if desc {
+				k = len(want) - 1 - i
+			}
+			w = append(w, want[k].id)
+		}
+		if !equal(got, w) {
+			t.Fatalf("sort %s: %v, want %v", sortBy, got, w)
+		}
+	}
+	if _, err := s.ListUsers(ctx, directory.Scope{}, store.UserQuery{UserFilter: store.UserFilter{Q: "cs"}, Sort: "customer"}); err == nil {
+		t.Fatal("the search accepted the customer sort")
+	}
+}
