@@ -19,7 +19,7 @@ import (
 
 // TestUserActions: platform token shown once and only its hash kept (A6),
 // revoke, unlock offered only while locked (A3), password reset audited.
-func TestUserActions(t *testing.T) { databases(t, testUserActions) }
+func TestUserActions(t *testing.T) { t.Parallel(); databases(t, testUserActions) }
 
 func testUserActions(t *testing.T, s *server) {
 	ctx := context.Background()
@@ -80,6 +80,7 @@ func testUserActions(t *testing.T, s *server) {
 // TestCustomerChooser: an invalid customer is not offered, but a user in
 // it keeps showing it and can be moved to a valid one (C1).
 func TestCustomerChooser(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	gone, err := s.svc.CreateCustomer(ctx, sys, directory.Customer{Code: "gone", Name: "Gone Ltd"})
@@ -121,7 +122,7 @@ func TestCustomerChooser(t *testing.T) {
 
 // TestCustomerAdminScope: a customer_admin sees only its own customer's
 // users (404 for others) and may disable them, but not delete (403).
-func TestCustomerAdminScope(t *testing.T) { databases(t, testCustomerAdminScope) }
+func TestCustomerAdminScope(t *testing.T) { t.Parallel(); databases(t, testCustomerAdminScope) }
 
 func testCustomerAdminScope(t *testing.T, s *server) {
 	ctx := context.Background()
@@ -163,6 +164,7 @@ func testCustomerAdminScope(t *testing.T, s *server) {
 
 // TestGitMembers shows the rows of the configured GitLab target (P2).
 func TestGitMembers(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	db := openStore(t)
 	var asked []string
 	git := func(_ context.Context, group string, names []string) ([]console.GitMember, error) {
@@ -191,6 +193,7 @@ func TestGitMembers(t *testing.T) {
 
 // TestJapaneseErrors shows refusals in Japanese with the rule's message.
 func TestJapaneseErrors(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	cl := s.signIn(t, "admin", adminPassword)
 	_, page := cl.get("/console/groups/new?lang=ja")
@@ -205,6 +208,7 @@ func TestJapaneseErrors(t *testing.T) {
 // TestEditMail: a new mail address clears "mail verified" unless the
 // administrator ticks the box; ticking it by hand sets it (U9).
 func TestEditMail(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	u := s.user(t, "frank")

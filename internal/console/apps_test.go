@@ -16,6 +16,7 @@ import (
 // as a hash), shows a refusal next to its field, and deletes it; users
 // without client.write get 404.
 func TestApps(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	cl := s.signIn(t, "admin", adminPassword)

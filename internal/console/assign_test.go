@@ -8,6 +8,7 @@ import (
 )
 
 func TestDiff(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	have := []directory.RoleID{"a", "b", "c"}
 	add, remove := diff(have, []string{"b", "d", "", "d", "a"})
 	if !slices.Equal(add, []directory.RoleID{"d"}) || !slices.Equal(remove, []directory.RoleID{"c"}) {

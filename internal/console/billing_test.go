@@ -20,6 +20,7 @@ import (
 // the same numbers in a table, and only for callers with billing.read
 // (issue 17, point 13).
 func TestBillingChart(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	s.user(t, "agent")
@@ -65,6 +66,7 @@ func TestBillingChart(t *testing.T) {
 // TestRoleDrawing: a role's page draws what it contains two levels deep
 // as SVG, each contained role a link, and says how much deeper is left out.
 func TestRoleDrawing(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	ctx := context.Background()
@@ -106,6 +108,7 @@ func TestRoleDrawing(t *testing.T) {
 // keeps the sort across paging and search, and shows each tree node's
 // count (issue 17, point 8).
 func TestUsersSortAndCounts(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	for _, n := range []string{"carol", "alice", "bob"} {
@@ -158,6 +161,7 @@ func TestUsersSortAndCounts(t *testing.T) {
 // TestWhyCut: when more than directory.MaxWhyPaths paths grant a role, the
 // effective roles tab says that the list was cut (issue 17, point 14).
 func TestWhyCut(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	u := s.user(t, "wide")
@@ -192,6 +196,7 @@ func TestWhyCut(t *testing.T) {
 // TestRoleDescriptionsInJapanese: every role of the catalogue has a
 // Japanese description on the roles page (issue 17, point 11).
 func TestRoleDescriptionsInJapanese(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	cl := s.signIn(t, "boss", "boss password 1")
@@ -210,6 +215,7 @@ func TestRoleDescriptionsInJapanese(t *testing.T) {
 // read (a customer administrator its own customer's; a user without
 // user.read nobody).
 func TestPickUsersScope(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	sys := manage.SystemCaller("", "test")
@@ -247,6 +253,7 @@ func TestPickUsersScope(t *testing.T) {
 // language (issue 17, point 11): a Japanese page shows Japanese messages
 // next to the fields, not the rules' English sentences.
 func TestValidationInJapanese(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	cl := s.signIn(t, "boss", "boss password 1")
@@ -270,6 +277,7 @@ func TestValidationInJapanese(t *testing.T) {
 
 // TestUsersSortByCustomer: the users list sorts by customer code too.
 func TestUsersSortByCustomer(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 // a group holding it; removing it from admin is refused; the refusals come
 // from the use cases.
 func TestConsoleNoEscalationAndAdminWhole(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	databases(t, func(t *testing.T, s *server) {
 		ctx := context.Background()
 		sa := s.user(t, "sysadmin", directory.RoleNameSystemAdmin)
@@ -75,6 +76,7 @@ func TestConsoleNoEscalationAndAdminWhole(t *testing.T) {
 // refused next to its field; disabling a user in the console ends its
 // platform token for good.
 func TestConsoleRules3And4(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	databases(t, func(t *testing.T, s *server) {
 		ctx := context.Background()
 		if err := s.svc.SetPassword(ctx, sys, "admin", "admin password 12"); err != nil {

@@ -13,6 +13,7 @@ import (
 // TestBrokenTemplateStopsStart: a template that does not parse makes New
 // fail, so the server does not start (STYLE P11).
 func TestBrokenTemplateStopsStart(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	db := openStore(t)
 	_, svc := handler(t, db, nil)
 	files := fstest.MapFS{}

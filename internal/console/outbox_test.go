@@ -50,7 +50,7 @@ func (s *server) deadDelivery(t *testing.T, name string) store.DeliveryKey {
 // an audit record, a second Replay is refused (409) with the message above
 // the list; Discard gives another one up; a reader without client.write
 // sees neither the page, nor its navigation entry, nor can post (404).
-func TestOutboxPage(t *testing.T) { databases(t, testOutboxPage) }
+func TestOutboxPage(t *testing.T) { t.Parallel(); databases(t, testOutboxPage) }
 
 func testOutboxPage(t *testing.T, s *server) {
 	ctx := context.Background()

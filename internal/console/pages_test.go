@@ -13,7 +13,7 @@ import (
 
 // TestPagesRender visits every page as admin: each renders without error,
 // and each input has a label.
-func TestPagesRender(t *testing.T) { databases(t, testPagesRender) }
+func TestPagesRender(t *testing.T) { t.Parallel(); databases(t, testPagesRender) }
 
 func testPagesRender(t *testing.T, s *server) {
 	ctx := context.Background()
@@ -87,6 +87,7 @@ func checkLabels(t *testing.T, path, body string) {
 // TestSignInRequired sends a browser without a session to /login with the
 // page as return path.
 func TestSignInRequired(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(s.URL + "/console/users?q=a")
@@ -101,6 +102,7 @@ func TestSignInRequired(t *testing.T) {
 
 // TestFormToken refuses a post without the session's form token.
 func TestFormToken(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	cl := s.signIn(t, "admin", adminPassword)
 	code, body := cl.post("", "/console/groups/new", url.Values{"name": {"x"}, "csrf": {"forged"}})
@@ -119,6 +121,7 @@ func TestFormToken(t *testing.T) {
 // TestPermissions: a user without read permission gets 404 for directory
 // pages; a user_viewer reads but gets 403 for changes and sees no buttons.
 func TestPermissions(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "plain")
 	s.user(t, "viewer", directory.RoleNameUserViewer)
@@ -144,6 +147,7 @@ func TestPermissions(t *testing.T) {
 
 // TestFieldErrors shows each refusal next to its field and changes nothing.
 func TestFieldErrors(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	cl := s.signIn(t, "admin", adminPassword)
 	code, body := cl.post("/console/users/new?pi=1", "/console/users/new", url.Values{"pi": {"1"}, "username": {"bad name"},

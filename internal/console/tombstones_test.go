@@ -93,6 +93,7 @@ func (s *server) itsmEvents(t *testing.T, user directory.UserID) []string {
 // user name come back with the error next to the field; the final OK
 // creates the user and renames the deleted one (D2, D3).
 func TestTombstoneScreens(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	acme := s.customer(t, "acme")
@@ -167,6 +168,7 @@ func TestTombstoneScreens(t *testing.T) {
 // nothing and shows the form again with a notice, and saving again meets
 // the new user's name (D3: nothing is changed until a valid choice).
 func TestTombstoneChangedMeanwhile(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	acme := s.customer(t, "acme")

@@ -18,6 +18,7 @@ import (
 // confirmation; a relation with global is refused with the rule's message
 // next to the field; the Git members tab says "not configured".
 func TestBrowserDirectory(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	ops, err := s.svc.CreateGroup(ctx, sys, directory.Group{Name: "ops"})
@@ -132,6 +133,7 @@ func TestBrowserDirectory(t *testing.T) {
 // TestBrowserLanguages: a browser that prefers Japanese gets Japanese
 // texts on the sign-in and console pages; the switch turns them English.
 func TestBrowserLanguages(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	b := newTab(t, s.URL, "ja,en;q=0.5")
 	b.signIn("admin", adminPassword, "/console/users")

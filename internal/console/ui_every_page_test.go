@@ -16,6 +16,7 @@ import (
 // through checkPage: no WCAG A or AA violation, no input without a label
 // (issue 17, point 15). The screenshots land in testdata/screenshots.
 func TestBrowserEveryPageAccessible(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	u := s.user(t, "taro")

@@ -17,6 +17,7 @@ import (
 // one types; the relation form does not offer global; bulk buttons the
 // server would refuse are disabled with the reason shown.
 func TestBrowserPickersAndReasons(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	taro := s.user(t, "taro")

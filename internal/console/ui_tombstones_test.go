@@ -113,6 +113,7 @@ func (s *server) noUser(t *testing.T, name string) {
 // with the error next to its input, the deleted user is renamed. A → OK:
 // take over; its mail follows the new user's.
 func TestBrowserTombstoneA(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	acme := s.customer(t, "acme")
 	kenji := s.tombstone(t, "kenji", "kenji@acme.example", acme.ID)
@@ -199,6 +200,7 @@ func TestBrowserTombstoneA(t *testing.T) {
 // user's mail. B → F: the deleted user's mail is changed. B → OK: take
 // over; its user name becomes the new one.
 func TestBrowserTombstoneB(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	acme := s.customer(t, "acme")
 	bob := s.tombstone(t, "bob", "shared@acme.example", acme.ID)
@@ -241,6 +243,7 @@ func TestBrowserTombstoneB(t *testing.T) {
 // deleted user. C → G asks both values; OK waits for both. C → OK: take
 // over.
 func TestBrowserTombstoneC(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	acme := s.customer(t, "acme")
 	carl := s.tombstone(t, "carl", "carl@acme.example", acme.ID)
@@ -287,6 +290,7 @@ func TestBrowserTombstoneC(t *testing.T) {
 // other's user name), or neither (then H: both). Every choice needs a
 // rename, so the screen offers Next only.
 func TestBrowserTombstoneD(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	acme := s.customer(t, "acme")
 	b := newTab(t, s.URL, "en")
@@ -358,6 +362,7 @@ func TestBrowserTombstoneD(t *testing.T) {
 // form to a deleted user's mail, in Japanese: B then F; the user gets the
 // mail, the deleted user a new one.
 func TestBrowserTombstoneEdit(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	acme := s.customer(t, "acme")

@@ -24,6 +24,7 @@ func buttons(b *tab) map[string]bool {
 // choosers, assigning a group and a role through the dialogs, the
 // effective roles tab, and the refusal to delete admin.
 func TestBrowserUsers(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	ctx := context.Background()
 	on := s.user(t, "u-on")

@@ -12,6 +12,7 @@ import (
 // TestUserDetailSignIns: the user page shows the last sign-in and whether
 // the user has signed in to the ITSM app (issue 17, point 14).
 func TestUserDetailSignIns(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	u := s.user(t, "agent")
@@ -35,6 +36,7 @@ func TestUserDetailSignIns(t *testing.T) {
 // TestNameOrder: names read "First Last" in English and "Last First" in
 // Japanese on every console page that lists people (issue 17, point 9).
 func TestNameOrder(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	s.user(t, "boss", "System Security Administrator")
 	u := s.user(t, "taro") // Taro Yamada
@@ -55,6 +57,7 @@ func TestNameOrder(t *testing.T) {
 // offers the CSV export of the same filter, which the console's session
 // may download (issue 17, point 12).
 func TestAuditNamesAndExport(t *testing.T) {
+	t.Parallel() // each test has its own database, server and browser tab (issue 17, point 7)
 	s := newServer(t)
 	boss := s.user(t, "boss", "System Security Administrator")
 	cl := s.signIn(t, "boss", "boss password 1")
