@@ -29,11 +29,12 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		flags.PrintDefaults()
 		return nil
 	}
-	mine, rest := splitFlags(flags, args)
-	if err := flags.Parse(mine); err != nil {
+	common, rest := splitArgs(args)
+	extra, err := parseInterspersed(flags, rest)
+	if err != nil {
 		return err
 	}
-	cfg, extra, err := config.Load("backup", rest, getenv, stderr)
+	cfg, _, err := config.Load("backup", common, getenv, stderr)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,24 @@ func splitArgs(args []string) (common, rest []string) {
 	return common, rest
 }
 
+// parseInterspersed parses fs's flags wherever they appear among the
+// positional arguments, which it returns in order: the one way every
+// command reads its own flags (issue 17), after splitArgs took the common
+// ones out.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // wantsHelp reports whether args ask for help (-h, -help, --help).
 func wantsHelp(args []string) bool {
 	for _, a := range args {
@@ -126,17 +144,9 @@ func (c *cliCmd) flags(fs *flag.FlagSet, args []string, want ...string) ([]strin
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "\nThe database flags --data-dir and --database (and every flag of opsiam serve -h) apply.")
 	}
-	// Allow flags after positional arguments: parse repeatedly.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	if want != nil && len(pos) != len(want) {
 		return nil, fmt.Errorf("%s: want %s", fs.Name(), strings.Join(want, " "))

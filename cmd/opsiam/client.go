@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"opsiam/internal/config"
 	"opsiam/internal/oidc"
 )
 
@@ -66,22 +65,23 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fs.PrintDefaults()
 		return nil
 	}
-	mine, rest := splitFlags(fs, args)
-	if err := fs.Parse(mine); err != nil {
+	common, rest := splitArgs(args)
+	pos, err := parseInterspersed(fs, rest)
+	if err != nil {
 		return err
 	}
-	e, err := open(ctx, "client", rest, getenv, stdout, stderr)
+	e, err := open(ctx, "client", common, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.db.Close()
 	svc := &oidc.ClientService{Store: e.db}
 	actor := oidc.Actor{Name: "cli", Source: "cli"}
-	if len(e.args) == 0 {
+	if len(pos) == 0 {
 		fmt.Fprint(stderr, clientUsage)
 		return fmt.Errorf("client: no command given")
 	}
-	switch e.args[0] {
+	switch pos[0] {
 	case "add":
 		in.RedirectURIs, in.PostLogoutRedirectURIs, in.GrantTypes, in.AccessRoles = redirects, postLogout, grants, access
 		in.Claims = []string{}
@@ -124,64 +124,22 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return nil
 	case "secret":
-		if len(e.args) != 2 {
+		if len(pos) != 2 {
 			return fmt.Errorf("client secret: give one client_id")
 		}
-		secret, err := svc.RotateSecret(ctx, actor, e.args[1])
+		secret, err := svc.RotateSecret(ctx, actor, pos[1])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "client_secret: %s\n", secret)
 		return nil
 	case "delete":
-		if len(e.args) != 2 {
+		if len(pos) != 2 {
 			return fmt.Errorf("client delete: give one client_id")
 		}
-		return svc.Delete(ctx, actor, e.args[1])
+		return svc.Delete(ctx, actor, pos[1])
 	}
 	fmt.Fprint(stderr, clientUsage)
-	return fmt.Errorf("client: unknown command %q", e.args[0])
+	return fmt.Errorf("client: unknown command %q", pos[0])
 }
 
-// configBoolFlags are the configuration flags that take no value.
-var configBoolFlags = config.BoolFlags()
-
-// splitFlags separates the flags fs defines from the others (the
-// configuration flags of every command) wherever they appear; rest holds
-// the other flags, then the positional arguments.
-func splitFlags(fs *flag.FlagSet, args []string) (mine, rest []string) {
-	var positional []string
-	defer func() { rest = append(rest, positional...) }()
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			return mine, rest
-		}
-		name, hasValue := strings.TrimLeft(a, "-"), false
-		if !strings.HasPrefix(a, "-") || name == "" {
-			positional = append(positional, a)
-			continue
-		}
-		if j := strings.IndexByte(name, '='); j >= 0 {
-			name, hasValue = name[:j], true
-		}
-		f := fs.Lookup(name)
-		target := &rest
-		if f != nil {
-			target = &mine
-		}
-		*target = append(*target, a)
-		isBool := f == nil && configBoolFlags[name]
-		if f != nil {
-			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-				isBool = true
-			}
-		}
-		if !hasValue && !isBool && i+1 < len(args) {
-			i++
-			*target = append(*target, args[i])
-		}
-	}
-	return mine, rest
-}

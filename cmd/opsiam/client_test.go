@@ -10,14 +10,21 @@ import (
 	"testing"
 )
 
-func TestSplitFlags(t *testing.T) {
+// TestOneFlagParser: every command separates the common flags with
+// splitArgs and reads its own with parseInterspersed, wherever they stand
+// (issue 17, point 2).
+func TestOneFlagParser(t *testing.T) {
+	common, rest := splitArgs([]string{"add", "--data-dir", "/d", "--name", "N", "--public", "--insecure-issuer", "--log-level=debug", "extra"})
+	if !slices.Equal(common, []string{"--data-dir", "/d", "--insecure-issuer", "--log-level=debug"}) ||
+		!slices.Equal(rest, []string{"add", "--name", "N", "--public", "extra"}) {
+		t.Fatalf("common %q rest %q", common, rest)
+	}
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	fs.String("name", "", "")
-	fs.Bool("public", false, "")
-	mine, rest := splitFlags(fs, []string{"add", "--data-dir", "/d", "--name", "N", "--public", "--insecure-issuer", "--log-level=debug", "extra"})
-	if !slices.Equal(mine, []string{"--name", "N", "--public"}) ||
-		!slices.Equal(rest, []string{"--data-dir", "/d", "--insecure-issuer", "--log-level=debug", "add", "extra"}) {
-		t.Fatalf("mine %q rest %q", mine, rest)
+	name := fs.String("name", "", "")
+	public := fs.Bool("public", false, "")
+	pos, err := parseInterspersed(fs, rest)
+	if err != nil || *name != "N" || !*public || !slices.Equal(pos, []string{"add", "extra"}) {
+		t.Fatalf("parseInterspersed: %v %q %v %q", err, *name, *public, pos)
 	}
 }
 
