@@ -142,4 +142,3 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprint(stderr, clientUsage)
 	return fmt.Errorf("client: unknown command %q", pos[0])
 }
-
