@@ -71,6 +71,28 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 			name = strings.ReplaceAll(strings.ReplaceAll(name, string(u.ID), "user"), string(g.ID), "group")
 			name = strings.ReplaceAll(strings.ReplaceAll(name, string(r.ID), "role"), string(c.ID), "customer")
 			b.checkPage("every-" + lang + "-" + name)
+			// What issue 17's console points put on these pages, as the
+			// browser shows it.
+			for _, c := range pointChecks(lang, string(u.ID))[p] {
+				if !eval[bool](b, c) {
+					t.Errorf("%s (%s): %s is false", p, lang, c)
+				}
+			}
 		}
+	}
+}
+
+// pointChecks are JavaScript conditions per page for issue 17's console
+// points: counts and sortable columns (8), name order (9), linked audit
+// entries (12), the billing chart and the role drawing (13), last sign-in
+// and ITSM use (14).
+func pointChecks(lang, userID string) map[string][]string {
+	name := map[string]string{"en": "Taro Yamada", "ja": "Yamada Taro"}[lang]
+	return map[string][]string{
+		"/console/users": {`!!document.querySelector("#count-all")`, `!!document.querySelector("#sort-customer")`,
+			`document.querySelector("#users-table").innerText.includes("` + name + `")`},
+		"/console/audit":                           {`document.querySelectorAll("#audit-table a[href^='/console/']").length > 0`, `!!document.querySelector("#audit-csv")`},
+		"/console/billing":                         {`document.querySelector("#billing-line-billed").points.length === 5`},
+		"/console/users/" + userID + "?tab=groups": {`!!document.querySelector("#user-lastlogin")`, `!!document.querySelector("#user-itsm")`},
 	}
 }
