@@ -16,6 +16,7 @@ import (
 // `opsiam user set-password admin` with `opsiam user unlock admin` always
 // bring it back.
 func TestAdminCannotBeLostOnTheAccountPage(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)

@@ -27,6 +27,7 @@ import (
 // began, and holds whole transactions only: as many global memberships and
 // user.create audit records as users.
 func TestBackupWhileWriting(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	ctx := context.Background()
 	dir := t.TempDir()
 	runCLI(t, dir, "", "", "migrate")
@@ -140,6 +141,7 @@ func TestBackupWhileWriting(t *testing.T) {
 }
 
 func TestBackupRefusals(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	file := filepath.Join(t.TempDir(), "backup.db")
 	// No database yet: refused, and none is created.

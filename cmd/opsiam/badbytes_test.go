@@ -13,6 +13,7 @@ import (
 // bytes and invalid UTF-8 in the sign-in form, the provider's endpoints,
 // the console and API paths answer 4xx, never 500.
 func TestServeRefusesBadBytesOnPostgres(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dsn := testenv.PostgresSchema(t)
 	base, _ := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "--database", dsn)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -44,6 +44,7 @@ func runCLI(t *testing.T, dir, stdin string, wantErr string, args ...string) str
 var tokenRE = regexp.MustCompile(`^opsi_[A-Za-z0-9_-]{43}\n$`)
 
 func TestCLI(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	// First use creates the database; the admin password goes to stderr, so
 	// stdout holds only the new user's id.
@@ -106,6 +107,7 @@ func TestCLI(t *testing.T) {
 // TestServeMountsAPI: a token issued by the CLI works against the server's
 // REST API, and the server default time zone applies.
 func TestServeMountsAPI(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	tok := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	base, _ := startServer(t, nil, "--data-dir", dir, "--default-timezone", "Europe/Berlin")
@@ -167,6 +169,7 @@ func ensureDatabase(t testing.TB, dir string) {
 // any other command in a directory without one says so and creates
 // nothing (issue 17, point 1), on SQLite and PostgreSQL.
 func TestCLIRefusesMissingDatabase(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	for _, cmd := range [][]string{{"user", "list"}, {"user", "-h"}, {"client", "list"}, {"token", "issue", "admin"},
 		{"group", "list"}, {"user", "export"}, {"backup", "--to", filepath.Join(t.TempDir(), "b.db")}} {
 		dir := filepath.Join(t.TempDir(), "data")
@@ -201,6 +204,7 @@ func TestCLIRefusesMissingDatabase(t *testing.T) {
 // needs no database, and unknown commands and flags say what exists
 // (issue 17, point 2).
 func TestCLIHelp(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "nothing-here")
 	for _, c := range []struct {
 		args []string
@@ -247,6 +251,7 @@ func TestCLIHelp(t *testing.T) {
 
 // TestConfigFileCLI: serve and the CLI read the same configuration file.
 func TestConfigFileCLI(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	file := filepath.Join(t.TempDir(), "opsiam.yaml")
 	if err := os.WriteFile(file, []byte("data-dir: "+dir+"\ndefault-timezone: Asia/Tokyo\n"), 0o600); err != nil {
@@ -269,6 +274,7 @@ func TestConfigFileCLI(t *testing.T) {
 // TestTokenIssueSaysItReplaces: token issue tells that the new token
 // replaces the previous one, on stderr, keeping stdout the token alone.
 func TestTokenIssueSaysItReplaces(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	db := []string{"--data-dir", t.TempDir()}
 	cliOK(t, db, "migrate")
 	out, errOut, err := cliRun(t, db, "", "token", "issue", "admin")

@@ -14,6 +14,7 @@ import (
 // splitArgs and reads its own with parseInterspersed, wherever they stand
 // (issue 17, point 2).
 func TestOneFlagParser(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	common, rest := splitArgs([]string{"add", "--data-dir", "/d", "--name", "N", "--public", "--insecure-issuer", "--log-level=debug", "extra"})
 	if !slices.Equal(common, []string{"--data-dir", "/d", "--insecure-issuer", "--log-level=debug"}) ||
 		!slices.Equal(rest, []string{"add", "--name", "N", "--public", "extra"}) {
@@ -29,6 +30,7 @@ func TestOneFlagParser(t *testing.T) {
 }
 
 func TestClientCLIRejectsBadInput(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	ensureDatabase(t, dir)
 	tests := []struct {

@@ -31,6 +31,7 @@ func do(t *testing.T, method, url, tok, body string) (int, map[string]any) {
 // REST API and needs user_admin (client.write); a caller without it gets
 // 404, as for the webhooks (the API does not reveal what it may not read).
 func TestServeMountsClientsAPI(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	runCLI(t, dir, "", "", "user", "add", "plain", "--email", "plain@example.com", "--first-name", "P", "--last-name", "L")

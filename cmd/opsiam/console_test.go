@@ -14,6 +14,7 @@ import (
 // TestServeMountsConsole: serve answers / with the console, and the
 // console sends a browser without a session to the sign-in page.
 func TestServeMountsConsole(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	base, _ := startServer(t, nil, "--data-dir", filepath.Join(t.TempDir(), "data"))
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for path, want := range map[string]string{"/": "/console/", "/console/users": "/login?next=%2Fconsole%2Fusers"} {
@@ -35,6 +36,7 @@ func TestServeMountsConsole(t *testing.T) {
 // target (here on the GitLab fake); a group GitLab does not have lists every
 // opsiam member with "No Access" (P2). Without a target the tab is off.
 func TestGitMembersAdapter(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	if gitMembers(nil) != nil {
 		t.Fatal("Git members offered without a GitLab target")
 	}

@@ -81,6 +81,7 @@ func writeFile(t *testing.T, name, text string) string {
 // TestCSVRoundTrip: export, edit, import, export again gives the edited
 // file (SPEC §9, issue 16).
 func TestCSVRoundTrip(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	csvDatabases(t, func(t *testing.T, db []string) {
 		cliOK(t, db, "user", "add", "alice", "--email", "alice@example.com", "--first-name", "Alice", "--last-name", "Liddell")
 		cliOK(t, db, "user", "add", "bob", "--email", "bob@example.com", "--first-name", "Bob", "--last-name", "Builder", "--disabled")
@@ -154,6 +155,7 @@ func TestCSVRoundTrip(t *testing.T) {
 // TestCSVImportRefusals: a bad row leaves the database unchanged, and
 // every error names its line and field.
 func TestCSVImportRefusals(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	csvDatabases(t, func(t *testing.T, db []string) {
 		cliOK(t, db, "user", "add", "alice", "--email", "alice@example.com", "--first-name", "Alice", "--last-name", "L")
 		cliOK(t, db, "group", "add", "Operators")
@@ -204,6 +206,7 @@ func TestCSVImportRefusals(t *testing.T) {
 // TestCSVTombstoneConflict: a row that meets a deleted user who lives on in
 // the ITSM app is reported with its line, not resolved silently (D2).
 func TestCSVTombstoneConflict(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	tok := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	base, _ := startServer(t, nil, "--data-dir", dir)
@@ -265,6 +268,7 @@ func getWithToken(t *testing.T, url, tok string) int {
 // TestCSVImportWhileServing: the import runs beside a running server on
 // the same SQLite file (WAL), and the server sees the users at once.
 func TestCSVImportWhileServing(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	tok := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	base, _ := startServer(t, nil, "--data-dir", dir)

@@ -18,6 +18,7 @@ import (
 // set with `opsiam user set-password` ends its sessions and application
 // tokens too.
 func TestWhatEndsAccessEndsItForGood(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": "a long admin secret"}, "migrate", "--data-dir", dir)
 	secret := addClient(t, dir, "app")

@@ -111,6 +111,7 @@ func readStep(t *testing.T, sc *bufio.Scanner, stderr *strings.Builder) nodeStep
 // PKCE (as a public client), refresh, userinfo and RP-initiated logout
 // against `opsiam serve`, signing in through the real sign-in page.
 func TestOIDCNodeRelyingParty(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
@@ -172,6 +173,7 @@ func TestOIDCNodeRelyingParty(t *testing.T) {
 // and verifies (with jose, against the JWKS) the back-channel logout token
 // of its session when the user logs out; its refresh token stops.
 func TestOIDCNodeConfidentialClient(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
@@ -227,6 +229,7 @@ func TestOIDCNodeConfidentialClient(t *testing.T) {
 // issue 15: openid-client, told the client's id_token_signed_response_alg,
 // verifies ES256 and EdDSA ID tokens (of the code and of a refresh).
 func TestOIDCNodeRelyingPartyES256AndEdDSA(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)

@@ -16,6 +16,7 @@ import (
 // signed-in browser enter the password again, which moves auth_time;
 // prompt=none without a session answers login_required (OIDC Core §3.1.2.1).
 func TestOIDCPromptLoginThroughSignInPage(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)

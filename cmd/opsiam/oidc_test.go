@@ -48,6 +48,7 @@ func addClient(t *testing.T, dir, id string, extra ...string) string {
 // token and its claims, refreshes, and calls userinfo; a second client in
 // the same browser session gets its code without a password prompt.
 func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)
@@ -132,6 +133,7 @@ func TestOIDCCodeFlowThroughSignInPage(t *testing.T) {
 // session signed in to receives a back-channel logout token through the
 // server's outbox worker.
 func TestOIDCPlatformLogoutReachesClients(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := filepath.Join(t.TempDir(), "data")
 	const pw = "a long admin secret"
 	runWithEnv(t, map[string]string{"OPSIAM_ADMIN_PASSWORD": pw}, "migrate", "--data-dir", dir)

@@ -11,6 +11,7 @@ import (
 // TestServeMountsSCIM: opsiam serve answers SCIM at /scim/v2 with the
 // platform tokens of the CLI, as a provisioning client would use it.
 func TestServeMountsSCIM(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	tok := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	base, _ := startServer(t, nil, "--data-dir", dir)

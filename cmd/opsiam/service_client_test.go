@@ -18,6 +18,7 @@ import (
 // the least-trusted callers: a client without access_api, a revoked
 // token, a forged one, and a service token on a user-only endpoint.
 func TestServiceClientCallsAccessAPI(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	svcOut := runCLI(t, dir, "", "", "client", "add", "--client-id", "workflow", "--name", "Workflow engine",

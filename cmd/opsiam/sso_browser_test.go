@@ -26,6 +26,7 @@ var devSetupLinkRE = regexp.MustCompile(`http://\S+/password/setup\?token=[A-Za-
 // Under `form-action 'self'` Chromium blocked the last redirect and showed
 // the sign-in form again.
 func TestBrowserSignInToAnotherOrigin(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	ctx := testenv.Chrome(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	const adminPW = "a long admin secret"

@@ -20,6 +20,7 @@ import (
 // the worker's deliveries still verify at the receiver with the secret the
 // API showed once.
 func TestServeSealsWebhookSecrets(t *testing.T) {
+	t.Parallel() // its own data directory and server (issue 17, point 7)
 	dir := t.TempDir()
 	admin := strings.TrimSpace(runCLI(t, dir, "", "", "token", "issue", "admin"))
 	var mu sync.Mutex
