@@ -62,21 +62,29 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 		pages = append(pages, "/console/roles/"+string(r.ID)+"?tab="+tab)
 	}
 	for _, lang := range []string{"en", "ja"} {
-		b := newTab(t, s.URL, lang)
-		b.signIn("admin", adminPassword, "/console/users")
-		for _, p := range pages {
-			b.navigate(p)
-			b.waitURL(strings.SplitN(p, "?", 2)[0])
-			name := strings.NewReplacer("/console/", "", "/", "-", "?", "-", "=", "-").Replace(p)
-			name = strings.ReplaceAll(strings.ReplaceAll(name, string(u.ID), "user"), string(g.ID), "group")
-			name = strings.ReplaceAll(strings.ReplaceAll(name, string(r.ID), "role"), string(c.ID), "customer")
-			b.checkPage("every-" + lang + "-" + name)
-			// What issue 17's console points put on these pages, as the
-			// browser shows it.
-			for _, c := range pointChecks(lang, string(u.ID))[p] {
-				if !eval[bool](b, c) {
-					t.Errorf("%s (%s): %s is false", p, lang, c)
-				}
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel() // two tabs of the shared browser at once
+			everyPage(t, s.URL, lang, pages, u, g, r, c)
+		})
+	}
+}
+
+// everyPage visits pages in one language; the ids name the screenshots.
+func everyPage(t *testing.T, base, lang string, pages []string, u directory.User, g directory.Group, r directory.Role, c directory.Customer) {
+	b := newTab(t, base, lang)
+	b.signIn("admin", adminPassword, "/console/users")
+	for _, p := range pages {
+		b.navigate(p)
+		b.waitURL(strings.SplitN(p, "?", 2)[0])
+		name := strings.NewReplacer("/console/", "", "/", "-", "?", "-", "=", "-").Replace(p)
+		name = strings.ReplaceAll(strings.ReplaceAll(name, string(u.ID), "user"), string(g.ID), "group")
+		name = strings.ReplaceAll(strings.ReplaceAll(name, string(r.ID), "role"), string(c.ID), "customer")
+		b.checkPage("every-" + lang + "-" + name)
+		// What issue 17's console points put on these pages, as the
+		// browser shows it.
+		for _, c := range pointChecks(lang, string(u.ID))[p] {
+			if !eval[bool](b, c) {
+				t.Errorf("%s (%s): %s is false", p, lang, c)
 			}
 		}
 	}
