@@ -58,6 +58,10 @@ func (c *cliCmd) userExport(ctx context.Context, args []string) error {
 	if err := cw.Write(csvColumns); err != nil {
 		return err
 	}
+	g, err := c.svc.RoleGraph(ctx)
+	if err != nil {
+		return err
+	}
 	n := 0
 	q := store.UserQuery{Limit: store.MaxLimit}
 	for {
@@ -69,16 +73,14 @@ func (c *cliCmd) userExport(ctx context.Context, args []string) error {
 		for i, u := range page.Items {
 			ids[i] = u.ID
 		}
-		eff, err := c.svc.EffectiveRolesOf(ctx, ids)
+		// One query for the page's groups and roles, and the graph for
+		// their names and the billed flag.
+		grants, err := c.e.db.UsersGrants(ctx, ids)
 		if err != nil {
 			return err
 		}
 		for _, u := range page.Items {
-			rec, err := c.csvRecord(ctx, u, eff[u.ID])
-			if err != nil {
-				return err
-			}
-			if err := cw.Write(rec); err != nil {
+			if err := cw.Write(csvRecord(u, grants[u.ID], g)); err != nil {
 				return err
 			}
 			n++
@@ -97,32 +99,27 @@ func (c *cliCmd) userExport(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *cliCmd) csvRecord(ctx context.Context, u directory.User, roles directory.RoleSet) ([]string, error) {
-	groups, err := c.e.db.UserGroups(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	var gnames []string
-	for _, g := range groups {
-		if !g.IsReserved() {
-			gnames = append(gnames, g.Name)
+// csvRecord is one user's row: its fields, then its groups (besides
+// global) and direct roles by name, sorted.
+func csvRecord(u directory.User, gr directory.Grants, g *directory.RoleGraph) []string {
+	var gnames, rnames []string
+	for _, grp := range gr.Groups {
+		if directory.Key(grp.GroupName) != directory.GlobalGroupName && !slices.Contains(gnames, grp.GroupName) {
+			gnames = append(gnames, grp.GroupName)
 		}
 	}
-	direct, err := c.e.db.UserRoles(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	var rnames []string
-	for _, r := range direct {
-		rnames = append(rnames, r.Name)
+	for _, id := range gr.Direct {
+		if r, ok := g.Role(id); ok {
+			rnames = append(rnames, r.Name)
+		}
 	}
 	slices.Sort(gnames)
 	slices.Sort(rnames)
 	b := strconv.FormatBool
 	return []string{string(u.ID), u.Username, u.Email, u.FirstName, u.LastName, b(u.Enabled), b(u.EmailVerified),
 		b(u.OTPRequired), u.Company, u.Department, u.Address, u.Phone1, u.Phone2, u.Note, string(u.CustomerID), u.Timezone,
-		u.ExternalID, b(u.Locked), b(directory.Billed(u, roles)), u.CreatedAt.UTC().Format(time.RFC3339),
-		u.UpdatedAt.UTC().Format(time.RFC3339), strings.Join(gnames, ";"), strings.Join(rnames, ";")}, nil
+		u.ExternalID, b(u.Locked), b(directory.Billed(u, g.Effective(gr))), u.CreatedAt.UTC().Format(time.RFC3339),
+		u.UpdatedAt.UTC().Format(time.RFC3339), strings.Join(gnames, ";"), strings.Join(rnames, ";")}
 }
 
 func (c *cliCmd) userImport(ctx context.Context, args []string) error {

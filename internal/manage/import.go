@@ -128,6 +128,7 @@ func (s *Service) checkImport(ctx context.Context, a Caller, rows []ImportRow) (
 		roleIDs[directory.Key(r.Name)] = r.ID
 	}
 	seenName, seenMail := map[string]int{}, map[string]int{}
+	customers := map[directory.CustomerID]bool{} // looked up once per import
 	var plan []planned
 	for _, row := range rows {
 		p := planned{row: row}
@@ -183,9 +184,17 @@ func (s *Service) checkImport(ctx context.Context, a Caller, rows []ImportRow) (
 		if !bad {
 			bad = !s.checkIdentity(ctx, p, func(field, msg string) { fail(row.Line, field, "%s", msg) })
 		}
-		if p.target.CustomerID != "" {
-			if _, err := s.Store.GetCustomer(ctx, p.target.CustomerID); errors.Is(err, store.ErrNotFound) {
-				fail(row.Line, "customer_id", "There is no customer %q.", p.target.CustomerID)
+		if id := p.target.CustomerID; id != "" {
+			known, seen := customers[id]
+			if !seen {
+				_, err := s.Store.GetCustomer(ctx, id)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, res, err
+				}
+				known, customers[id] = err == nil, err == nil
+			}
+			if !known {
+				fail(row.Line, "customer_id", "There is no customer %q.", id)
 				bad = true
 			}
 		}

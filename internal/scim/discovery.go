@@ -47,13 +47,18 @@ func (s *Server) resourceTypes(w http.ResponseWriter, _ *http.Request, _ manage.
 }
 
 func (s *Server) resourceType(w http.ResponseWriter, r *http.Request, _ manage.Caller) error {
-	for _, d := range s.resourceTypeDocs() {
-		if strings.EqualFold(d["id"].(string), r.PathValue("name")) {
+	return writeDoc(w, s.resourceTypeDocs(), r.PathValue("name"), "No such resource type; the server has User and Group.")
+}
+
+// writeDoc answers the document of docs whose id is id (ignoring case).
+func writeDoc(w http.ResponseWriter, docs []object, id, missing string) error {
+	for _, d := range docs {
+		if strings.EqualFold(d["id"].(string), id) {
 			writeJSON(w, http.StatusOK, d)
 			return nil
 		}
 	}
-	return &scimError{status: http.StatusNotFound, detail: "No such resource type; the server has User and Group."}
+	return &scimError{status: http.StatusNotFound, detail: missing}
 }
 
 // attribute describes one attribute (RFC 7643 §7).
@@ -127,13 +132,7 @@ func (s *Server) schemas(w http.ResponseWriter, _ *http.Request, _ manage.Caller
 }
 
 func (s *Server) schema(w http.ResponseWriter, r *http.Request, _ manage.Caller) error {
-	for _, d := range s.schemaDocs() {
-		if strings.EqualFold(d["id"].(string), r.PathValue("id")) {
-			writeJSON(w, http.StatusOK, d)
-			return nil
-		}
-	}
-	return &scimError{status: http.StatusNotFound, detail: "No such schema."}
+	return writeDoc(w, s.schemaDocs(), r.PathValue("id"), "No such schema.")
 }
 
 // listResponse wraps one page of resources (RFC 7644 §3.4.2).

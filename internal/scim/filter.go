@@ -10,7 +10,7 @@ import (
 // caseExact lists the attributes whose string values compare exactly
 // (RFC 7643: id, externalId and meta.version are caseExact); every other
 // string compares ignoring case.
-var caseExact = map[string]bool{"id": true, "externalid": true, "version": true, "value": false}
+var caseExact = map[string]bool{"id": true, "externalid": true, "version": true}
 
 // parseFilter parses a filter parameter; the error is an invalidFilter.
 func parseFilter(s string) (filter.Expression, error) {

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -181,7 +182,7 @@ func groupNameEq(e filter.Expression) string {
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
 		if x.Operator == filter.AND {
-			return cmpOr(groupNameEq(x.Left), groupNameEq(x.Right))
+			return cmp.Or(groupNameEq(x.Left), groupNameEq(x.Right))
 		}
 	case *filter.AttributeExpression:
 		if v, ok := x.CompareValue.(string); ok && x.Operator == filter.EQ &&
@@ -190,13 +191,6 @@ func groupNameEq(e filter.Expression) string {
 		}
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // checkMembers makes sure every id names a user, before anything is
@@ -246,33 +240,13 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c manage.Ca
 	return nil
 }
 
-func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
-	body, err := decode(w, r)
+// updateGroup is PUT and PATCH of a group (bodyChange tells them apart).
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
+	change, err := bodyChange(w, r, SchemaGroup, parseGroup)
 	if err != nil {
 		return err
 	}
-	in, err := parseGroup(body)
-	if err != nil {
-		return err
-	}
-	return s.changeGroup(w, r, c, func(object) (groupInput, error) { return in, nil })
-}
-
-func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
-	body, err := decode(w, r)
-	if err != nil {
-		return err
-	}
-	ops, err := parsePatch(body)
-	if err != nil {
-		return err
-	}
-	return s.changeGroup(w, r, c, func(current object) (groupInput, error) {
-		if err := applyPatch(current, ops, SchemaGroup); err != nil {
-			return groupInput{}, err
-		}
-		return parseGroup(current)
-	})
+	return s.changeGroup(w, r, c, change)
 }
 
 // changeGroup applies what change says the group should become: its name

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -51,6 +52,35 @@ func parsePatch(body object) ([]patchOp, error) {
 		out = append(out, patchOp{op: op, path: path, value: value})
 	}
 	return out, nil
+}
+
+// bodyChange reads the body of a PUT or a PATCH into what the resource
+// should become: for PUT the representation sent, for PATCH the current
+// representation (given to the function) with the operations applied. Both
+// are then read by parse, so PUT and PATCH meet the same checks.
+func bodyChange[T any](w http.ResponseWriter, r *http.Request, core string, parse func(object) (T, error)) (func(current object) (T, error), error) {
+	body, err := decode(w, r)
+	if err != nil {
+		return nil, err
+	}
+	if r.Method != http.MethodPatch {
+		in, err := parse(body)
+		if err != nil {
+			return nil, err
+		}
+		return func(object) (T, error) { return in, nil }, nil
+	}
+	ops, err := parsePatch(body)
+	if err != nil {
+		return nil, err
+	}
+	return func(current object) (T, error) {
+		if err := applyPatch(current, ops, core); err != nil {
+			var zero T
+			return zero, err
+		}
+		return parse(current)
+	}, nil
 }
 
 // applyPatch applies ops to res (a full representation of a resource of

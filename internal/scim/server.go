@@ -68,14 +68,14 @@ func (s *Server) Mount(mux *http.ServeMux) {
 		"GET /Users":                 s.listUsers,
 		"POST /Users":                s.createUser,
 		"GET /Users/{id}":            s.getUser,
-		"PUT /Users/{id}":            s.replaceUser,
-		"PATCH /Users/{id}":          s.patchUser,
+		"PUT /Users/{id}":            s.updateUser,
+		"PATCH /Users/{id}":          s.updateUser,
 		"DELETE /Users/{id}":         s.deleteUser,
 		"GET /Groups":                s.listGroups,
 		"POST /Groups":               s.createGroup,
 		"GET /Groups/{id}":           s.getGroup,
-		"PUT /Groups/{id}":           s.replaceGroup,
-		"PATCH /Groups/{id}":         s.patchGroup,
+		"PUT /Groups/{id}":           s.updateGroup,
+		"PATCH /Groups/{id}":         s.updateGroup,
 		"DELETE /Groups/{id}":        s.deleteGroup,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")

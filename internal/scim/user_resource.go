@@ -107,7 +107,7 @@ func parseUser(m object) (userInput, error) {
 	if err2 != nil {
 		return in, err2
 	}
-	in.email = pick(emails, "work", true)
+	in.email = pick(emails, "work")
 	phones, err2 := values(m, "phoneNumbers")
 	if err2 != nil {
 		return in, err2
@@ -176,7 +176,7 @@ func values(m object, name string) ([]multiValue, error) {
 
 // pick chooses the value of a multi-valued attribute the directory keeps
 // one of: the primary one, else the first of type typ, else the first.
-func pick(list []multiValue, typ string, _ bool) string {
+func pick(list []multiValue, typ string) string {
 	for _, v := range list {
 		if v.primary && v.value != "" {
 			return v.value

@@ -15,10 +15,9 @@ import (
 
 // customers maps customer ids to codes and back for one request.
 type customers struct {
-	s      *Server
-	ctx    context.Context
-	codes  map[directory.CustomerID]string
-	loaded bool
+	s     *Server
+	ctx   context.Context
+	codes map[directory.CustomerID]string
 }
 
 func (c *customers) code(id directory.CustomerID) (string, error) {
@@ -196,33 +195,13 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c manage.Cal
 	return nil
 }
 
-func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
-	body, err := decode(w, r)
+// updateUser is PUT and PATCH of a user (bodyChange tells them apart).
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
+	change, err := bodyChange(w, r, SchemaUser, parseUser)
 	if err != nil {
 		return err
 	}
-	in, err := parseUser(body)
-	if err != nil {
-		return err
-	}
-	return s.changeUser(w, r, c, func(object) (userInput, error) { return in, nil })
-}
-
-func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, c manage.Caller) error {
-	body, err := decode(w, r)
-	if err != nil {
-		return err
-	}
-	ops, err := parsePatch(body)
-	if err != nil {
-		return err
-	}
-	return s.changeUser(w, r, c, func(current object) (userInput, error) {
-		if err := applyPatch(current, ops, SchemaUser); err != nil {
-			return userInput{}, err
-		}
-		return parseUser(current)
-	})
+	return s.changeUser(w, r, c, change)
 }
 
 // changeUser reads the user, lets change say what it should become, and
