@@ -137,7 +137,7 @@ func buildOIDC(ctx context.Context, e *env, kek [32]byte, issuer string, sign *s
 		SessionKey: sessionKey,
 		SessionInfo: func(r *http.Request) oidc.SessionInfo {
 			if _, sess, err := sign.Auth.SignedIn(r.Context(), sessionCookie(r)); err == nil {
-				return oidc.SessionInfo{AuthTime: sess.CreatedAt, End: sess.ExpiresAt, AMR: oidc.AMROf(sess.MFA)}
+				return oidc.SessionInfo{AuthTime: sess.CreatedAt, End: sess.ExpiresAt, AMR: oidc.AMROf(sess.MFA, sess.Method)}
 			}
 			return oidc.SessionInfo{}
 		},

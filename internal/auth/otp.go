@@ -135,7 +135,7 @@ func (s *Service) SubmitCode(ctx context.Context, token, code string, src Source
 	if !ok {
 		return "", store.Session{}, s.failed(ctx, u, src, "otp")
 	}
-	return s.finish(ctx, u, sess.IDHash, src)
+	return s.finish(ctx, u, sess.IDHash, store.MethodPassword, src)
 }
 
 // ConfirmEnrolment confirms the pending secret of the session's user with
@@ -178,7 +178,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, token, code string, src 
 	if sess.Stage == store.StageFull {
 		return token, sess, nil
 	}
-	return s.finish(ctx, u, sess.IDHash, src)
+	return s.finish(ctx, u, sess.IDHash, store.MethodPassword, src)
 }
 
 // HasOTP reports whether u has a confirmed TOTP secret.

@@ -18,12 +18,13 @@ const touchEvery = time.Minute
 // startSession opens a session with a new random id (A5) and returns the
 // id for the cookie; only its hash is stored.
 func (s *Service) startSession(ctx context.Context, u directory.UserID, stage string) (string, store.Session, error) {
-	return s.startSessionIn(ctx, s.Store, u, stage, false)
+	return s.startSessionIn(ctx, s.Store, u, stage, false, store.MethodPassword)
 }
 
 // startSessionIn is startSession inside the transaction tx; mfa records
-// that a one-time code was entered (the amr claim).
-func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.UserID, stage string, mfa bool) (string, store.Session, error) {
+// that the sign-in was multi-factor and method how it was made (the amr
+// claim).
+func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.UserID, stage string, mfa bool, method string) (string, store.Session, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return "", store.Session{}, err
@@ -34,7 +35,7 @@ func (s *Service) startSessionIn(ctx context.Context, tx store.Tx, u directory.U
 		max = s.Policy.PendingMax
 	}
 	sess := store.Session{IDHash: hash, UserID: u, Stage: stage, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max), MFA: mfa,
-		SID: SID(hash)}
+		SID: SID(hash), Method: method}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return "", store.Session{}, err
 	}

@@ -49,7 +49,20 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	case u.OTPRequired:
 		return s.startSession(ctx, u.ID, store.StageEnrol)
 	}
-	return s.finish(ctx, u, "", src)
+	return s.finish(ctx, u, "", store.MethodPassword, src)
+}
+
+// SignInVerified completes a sign-in whose user was proven by other means
+// than a password: a passkey (store.MethodPasskey, which is multi-factor
+// and so satisfies "one-time code required") or the customer's own
+// identity provider (store.MethodUpstream). Like every sign-in it is
+// refused for a disabled, deleted or locked user (ErrInvalidCredentials),
+// clears the failure counter, and is audited, with the method.
+func (s *Service) SignInVerified(ctx context.Context, u directory.User, method string, src Source) (string, store.Session, error) {
+	if method != store.MethodPasskey && method != store.MethodUpstream {
+		return "", store.Session{}, errors.New("auth: unknown sign-in method " + method)
+	}
+	return s.finish(ctx, u, "", method, src)
 }
 
 // failed counts a failure (A3) and records it in the audit log, then
@@ -81,8 +94,9 @@ func (s *Service) failed(ctx context.Context, u directory.User, src Source, step
 // finish completes a sign-in: it clears the failure counter (refused if
 // the user was locked or disabled meanwhile), ends the pending session and
 // opens a full one with a new id. A pending session means a one-time code
-// was entered (or enrolled) after the password: the new session is MFA.
-func (s *Service) finish(ctx context.Context, u directory.User, pendingHash string, src Source) (string, store.Session, error) {
+// was entered (or enrolled) after the password: the new session is MFA,
+// as is a passkey's.
+func (s *Service) finish(ctx context.Context, u directory.User, pendingHash, method string, src Source) (string, store.Session, error) {
 	var token string
 	var sess store.Session
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
@@ -95,10 +109,15 @@ func (s *Service) finish(ctx context.Context, u directory.User, pendingHash stri
 			}
 		}
 		var err error
-		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull, pendingHash != ""); err != nil {
+		mfa := pendingHash != "" || method == store.MethodPasskey
+		if token, sess, err = s.startSessionIn(ctx, tx, u.ID, store.StageFull, mfa, method); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthSignIn, u.ID, nil)
+		var detail any
+		if method != store.MethodPassword {
+			detail = map[string]string{"method": method}
+		}
+		return s.audit(ctx, tx, Source{ActorID: u.ID, ActorName: u.Username, Address: src.Address}, store.ActionAuthSignIn, u.ID, detail)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", store.Session{}, ErrInvalidCredentials

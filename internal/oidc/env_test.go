@@ -147,7 +147,7 @@ func newEnvOn(t testing.TB, db *sqlstore.DB, replicas int, opts ...envOption) *t
 				}
 				id, _, _ := strings.Cut(ck.Value, ":")
 				_, mfa := e.mfa.Load(id)
-				in.AMR = AMROf(mfa)
+				in.AMR = AMROf(mfa, "")
 			}
 			return in
 		},

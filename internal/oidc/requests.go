@@ -87,6 +87,12 @@ const (
 	AMRPassword = "pwd"
 	AMROTP      = "otp"
 	AMRMFA      = "mfa"
+	// AMRHardwareKey and AMRUser are a passkey's: proof of possession of a
+	// key, with the user verified on the device (RFC 8176 hwk, user).
+	AMRHardwareKey = "hwk"
+	AMRUser        = "user"
+	// AMRFederated is a sign-in at the customer's own identity provider.
+	AMRFederated = "fed"
 	// ACRSingleFactor and ACRMultiFactor are the acr values: the password
 	// alone, or the password and a one-time code.
 	ACRSingleFactor = "urn:opsiam:acr:pwd"

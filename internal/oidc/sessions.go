@@ -2,7 +2,9 @@ package oidc
 
 import (
 	"context"
+
 	"net/http"
+	"opsiam/internal/store"
 	"time"
 )
 
@@ -40,10 +42,18 @@ func (p *Provider) sessionInfo(r *http.Request) SessionInfo {
 	return in
 }
 
-// AMROf returns the amr values of a session that entered a one-time code
-// (mfa) or the password alone.
-func AMROf(mfa bool) []string {
-	if mfa {
+// AMROf returns the amr values (RFC 8176) of a session by its sign-in
+// method (store.Method*): a passkey is a hardware key and a user check
+// (multi-factor); the customer's identity provider is a federated
+// sign-in; a password is "pwd", with "otp" and "mfa" when a one-time code
+// was entered (mfa).
+func AMROf(mfa bool, method string) []string {
+	switch {
+	case method == store.MethodPasskey:
+		return []string{AMRHardwareKey, AMRUser, AMRMFA}
+	case method == store.MethodUpstream:
+		return []string{AMRFederated}
+	case mfa:
 		return []string{AMRPassword, AMROTP, AMRMFA}
 	}
 	return []string{AMRPassword}

@@ -88,6 +88,13 @@ const (
 	StageFull  = "full"  // signed in
 )
 
+// Sign-in methods of a session (Session.Method).
+const (
+	MethodPassword = ""    // a password, with or without a one-time code
+	MethodPasskey  = "hwk" // a passkey (WebAuthn)
+	MethodUpstream = "fed" // the customer's own identity provider
+)
+
 // Session is a server-side session (A5). Only the SHA-256 hash of the
 // session id the browser holds is stored.
 type Session struct {
@@ -97,8 +104,12 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end
-	// MFA tells that a one-time code was entered besides the password.
+	// MFA tells that the sign-in was multi-factor: a one-time code besides
+	// the password, or a passkey (which is a possession and a user check).
 	MFA bool
+	// Method is how the session signed in: MethodPassword, MethodPasskey or
+	// MethodUpstream.
+	Method string
 	// SID is the session's sid claim (auth.SID of IDHash).
 	SID string
 }

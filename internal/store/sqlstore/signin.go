@@ -138,20 +138,20 @@ func (q *queries) DeleteOTP(ctx context.Context, u directory.UserID) error {
 }
 
 func (q *queries) CreateSession(ctx context.Context, s store.Session) error {
-	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at, mfa, sid)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
-		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt), s.MFA, s.SID)
+	_, err := q.exec(ctx, `INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, expires_at, mfa, sid, method)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.IDHash, string(s.UserID), s.Stage, toMicros(s.CreatedAt),
+		toMicros(s.LastSeenAt), toMicros(s.ExpiresAt), s.MFA, s.SID, s.Method)
 	return err
 }
 
-const sessionCols = `SELECT s.id_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.mfa, s.sid FROM sessions s`
+const sessionCols = `SELECT s.id_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.mfa, s.sid, s.method FROM sessions s`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanSession(row rowScanner) (store.Session, error) {
 	var s store.Session
 	var created, seen, expires int64
-	err := row.Scan(&s.IDHash, &s.UserID, &s.Stage, &created, &seen, &expires, &s.MFA, &s.SID)
+	err := row.Scan(&s.IDHash, &s.UserID, &s.Stage, &created, &seen, &expires, &s.MFA, &s.SID, &s.Method)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
 	return s, err
 }

@@ -220,7 +220,7 @@ func testSessions(t *testing.T, open Factory) {
 	}
 	// A session is found by its sid (issue 15: one read per refresh).
 	withSID := store.Session{IDHash: "h3", UserID: u.ID, Stage: store.StageFull, CreatedAt: t0, LastSeenAt: t0,
-		ExpiresAt: t0.Add(10 * time.Hour), MFA: true, SID: "sid-3"}
+		ExpiresAt: t0.Add(10 * time.Hour), MFA: true, SID: "sid-3", Method: store.MethodPasskey}
 	if err := s.CreateSession(ctx, withSID); err != nil {
 		t.Fatal(err)
 	}
