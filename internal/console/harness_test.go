@@ -235,6 +235,6 @@ func authService(tb testing.TB, db *sqlstore.DB) *auth.Service {
 // databases runs fn on SQLite and on PostgreSQL (skipped without it
 // outside CI).
 func databases(t *testing.T, fn func(t *testing.T, s *server)) {
-	t.Run("SQLite", func(t *testing.T) { fn(t, newServer(t)) })
-	t.Run("Postgres", func(t *testing.T) { fn(t, newServerOn(t, openDSN(t, testenv.PostgresSchema(t)))) })
+	t.Run("SQLite", func(t *testing.T) { t.Parallel(); fn(t, newServer(t)) })
+	t.Run("Postgres", func(t *testing.T) { t.Parallel(); fn(t, newServerOn(t, openDSN(t, testenv.PostgresSchema(t)))) })
 }

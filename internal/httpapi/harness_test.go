@@ -53,7 +53,10 @@ var bothDatabases = append(sqliteOnly, dbCase{"Postgres", func(t *testing.T) str
 
 func eachDB(t *testing.T, dbs []dbCase, fn func(t *testing.T, e *env)) {
 	for _, tc := range dbs {
-		t.Run(tc.name, func(t *testing.T) { fn(t, newEnv(t, tc.dsn(t), nil)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each database case has its own database and server
+			fn(t, newEnv(t, tc.dsn(t), nil))
+		})
 	}
 }
 

@@ -97,7 +97,10 @@ func TestPermissionMatrix(t *testing.T) {
 	t.Parallel() // each test has its own database and server (issue 17, point 7)
 	skills := &directory.SkillConfig{Skills: []directory.Skill{{Name: "linux", Groups: []string{"skilled"}}}}
 	for _, tc := range bothDatabases {
-		t.Run(tc.name, func(t *testing.T) { permissionMatrix(t, newEnv(t, tc.dsn(t), skills)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each database case has its own database and server
+			permissionMatrix(t, newEnv(t, tc.dsn(t), skills))
+		})
 	}
 }
 

@@ -12,10 +12,12 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, sqltest.SQLiteDSN(t)) })
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	testenv.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, testenv.PostgresSchema(t)) })
 }

@@ -56,7 +56,10 @@ func Run(t *testing.T, open Factory) {
 		{"Webhooks", testWebhooks},
 	}
 	for _, s := range suites {
-		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel() // each suite opens its own stores
+			s.fn(t, open)
+		})
 	}
 }
 
