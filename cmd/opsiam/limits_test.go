@@ -51,6 +51,7 @@ func lockUsers(t *testing.T, dsn string) func() {
 // locked, a request that needs it ends with 503 after --request-timeout,
 // not when the lock ends.
 func TestHangingDatabaseAnswers503(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	dsn := testenv.PostgresSchema(t)
 	dir := t.TempDir()
 	base, _ := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": testKEK}, "--database", dsn, "--data-dir", dir,
@@ -110,6 +111,7 @@ func isTimeout(err error) bool {
 // (--shutdown-timeout) runs out cuts the request in flight, logs it, and
 // ends normally.
 func TestShutdownCutsAndExitsZero(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	dsn := testenv.PostgresSchema(t)
 	dir := t.TempDir()
 	runWithEnv(t, nil, "migrate", "--database", dsn, "--data-dir", dir)

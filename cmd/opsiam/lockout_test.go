@@ -97,6 +97,7 @@ func signInOnce(t *testing.T, base, user, password string) (int, string) {
 // between them, the fifth locks, the right password is then refused with
 // the same answer as a wrong one on both, and an unlock lifts it.
 func TestLockoutAcrossTwoProcesses(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	dsn := testenv.PostgresSchema(t)
 	if testing.Short() {
 		t.Skip("builds the binary")

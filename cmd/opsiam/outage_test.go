@@ -20,6 +20,7 @@ import (
 // (and /readyz 503); once it is back, opsiam serves again without a
 // restart and nothing acknowledged is lost.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	pg := testenv.NewPGCluster(t)
 	dir := t.TempDir()
 	base, _ := startServer(t, map[string]string{"OPSIAM_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},

@@ -261,6 +261,7 @@ func waitDone(t *testing.T, db *sqlstore.DB, n int, timeout time.Duration) {
 // GitLab, then started again; every change reaches GitLab exactly once in
 // effect, in order per group.
 func TestCrashDuringDelivery(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
@@ -278,6 +279,7 @@ func TestCrashDuringDelivery(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dsn, dbArgs := tc.db(t)
 			db := openStore(t, dsn)
 			fake := gitlabfake.New("glpat-crash")
@@ -324,6 +326,7 @@ func TestCrashDuringDelivery(t *testing.T) {
 // serve` processes on one PostgreSQL database deliver 1,000 changes
 // between them, and GitLab never sees a change asked for twice.
 func TestTwoServersShareTheOutbox(t *testing.T) {
+	t.Parallel() // its own database (or cluster) and processes (issue 17, point 7)
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
