@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	svc.Store = prov.store
 	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
-	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log); err != nil {
+	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log, strings.TrimSuffix(issuer, "/")); err != nil {
 		return err
 	}
 	go func() {
