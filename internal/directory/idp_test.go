@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func validProvider() IdentityProvider {
@@ -167,4 +168,27 @@ func TestPasswordSignInRefused(t *testing.T) {
 	if PasswordSignInRefused(ps, User{Username: "a", CustomerID: "acme"}) {
 		t.Error("a disabled provider is not mandatory")
 	}
+}
+
+// FuzzIdentityProviderInput: validation never panics, never quotes a NUL
+// byte or invalid UTF-8 back, and the user an upstream sign-in makes
+// from any names gets names that pass the rules whenever its mail does.
+func FuzzIdentityProviderInput(f *testing.F) {
+	f.Add("Acme", "https://login.acme.example", "opsiam", "acme.example", "hana@acme.example", "Hana", "Sato")
+	f.Add("\x00", "http://127.0.0.1:1/", "a b", "xn--bcher-kva.example", "+x@a.example", "\xff", "")
+	f.Fuzz(func(t *testing.T, name, issuer, client, domain, email, given, family string) {
+		p := IdentityProvider{Name: name, Issuer: issuer, ClientID: client, Domains: []string{domain}}
+		NormalizeIdentityProvider(&p)
+		errs := ValidateIdentityProvider(p, client, true)
+		if msg := errs.Error(); strings.Contains(msg, "\x00") || !utf8.ValidString(msg) {
+			t.Fatalf("message %q", msg)
+		}
+		u := UpstreamUser(p, UpstreamClaims{Email: email, GivenName: given, FamilyName: family}, "UTC")
+		NormalizeUser(&u)
+		for _, e := range ValidateUser(u) {
+			if e.Field != "email" {
+				t.Fatalf("%+v from %q %q %q: %v", u, email, given, family, e)
+			}
+		}
+	})
 }

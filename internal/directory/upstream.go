@@ -96,15 +96,18 @@ func UpstreamUser(p IdentityProvider, c UpstreamClaims, timezone string) User {
 		}
 	}
 	first, last = firstNonEmpty(first, personName(local)), firstNonEmpty(last, personName(local))
+	first, last = firstNonEmpty(first, last, "User"), firstNonEmpty(last, first, "User")
 	return User{Username: upstreamUsername(email), Email: email, FirstName: first, LastName: last,
 		Enabled: true, EmailVerified: true, CustomerID: p.CustomerID, Timezone: timezone}
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
 	}
-	return b
+	return ""
 }
 
 // personName keeps the printable characters of s, trimmed, at most
