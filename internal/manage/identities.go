@@ -46,6 +46,9 @@ func checkSubject(sub string) error {
 // permission the user holds (as a platform token does, MayActAs), and the
 // provider must be one of the user's customer (MayLinkIdentity).
 func (s *Service) LinkIdentity(ctx context.Context, c Caller, uid directory.UserID, providerID, subject string) (directory.Identity, error) {
+	if _, _, err := s.ReadUser(ctx, c, uid); err != nil {
+		return directory.Identity{}, err // what may not be seen is 404
+	}
 	if err := c.NeedUserWrite(); err != nil {
 		return directory.Identity{}, err
 	}
@@ -90,6 +93,9 @@ func (s *Service) LinkIdentity(ctx context.Context, c Caller, uid directory.User
 // UnlinkIdentity removes user uid's link to provider providerID
 // (user.write): the upstream account no longer signs the user in.
 func (s *Service) UnlinkIdentity(ctx context.Context, c Caller, uid directory.UserID, providerID string) error {
+	if _, _, err := s.ReadUser(ctx, c, uid); err != nil {
+		return err
+	}
 	if err := c.NeedUserWrite(); err != nil {
 		return err
 	}

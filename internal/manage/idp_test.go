@@ -246,8 +246,16 @@ func TestIdentityLinks(t *testing.T) {
 				t.Errorf("%s linked", name)
 			}
 		}
-		// A provider of acme cannot be linked to a globex user, nor to admin.
+		// A provider of acme cannot be linked to a globex user, nor to admin;
+		// acme's manager cannot link another customer's user either (404:
+		// it may not even see it).
 		globex, _ := f.st.GetUserByUsername(ctx, directory.Scope{}, "globex-user")
+		if _, err := f.svc.LinkIdentity(ctx, f.acmeMgr, globex.ID, p.ID, "sub-g"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("acme's manager links a globex user: %v", err)
+		}
+		if ids, _ := f.st.UserIdentities(ctx, globex.ID); len(ids) != 0 {
+			t.Fatalf("links written: %+v", ids)
+		}
 		wantField(t, func() error { _, err := f.svc.LinkIdentity(ctx, f.sysAdmin, globex.ID, p.ID, "sub-g"); return err }(), "provider_id", directory.CodeNotAllowed)
 		admin, _ := f.st.GetUserByUsername(ctx, directory.Scope{}, "admin")
 		if _, err := f.svc.LinkIdentity(ctx, f.actor, admin.ID, p.ID, "sub-a"); err == nil {
