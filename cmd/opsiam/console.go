@@ -21,11 +21,13 @@ import (
 // server at start. Its Applications area registers OpenID Connect clients
 // through the same service as /api/v1/clients. gl is the GitLab target, nil when GitLab is off: the Git
 // members tab then says "not configured". outbox is the service behind
-// /api/v1/outbox, shown on the console's Outbox page.
+// /api/v1/outbox, shown on the console's Outbox page. issuer is the public
+// URL, for the redirect URI of identity providers.
 func mountConsole(mux *http.ServeMux, cfg config.Config, svc *manage.Service, a *auth.Service, gl *gitlab.Target,
-	outbox *provision.Outbox, log *slog.Logger) error {
+	outbox *provision.Outbox, log *slog.Logger, issuer string) error {
 	c, err := console.New(console.Config{Manage: svc, Auth: a, Log: log, Secure: strings.HasPrefix(cfg.Issuer, "https://"),
-		GitMembers: gitMembers(gl), Clients: &oidc.ClientService{Store: svc.Store, Now: time.Now}, Outbox: outbox})
+		GitMembers: gitMembers(gl), Clients: &oidc.ClientService{Store: svc.Store, Now: time.Now}, Outbox: outbox,
+		BaseURL: issuer})
 	if err != nil {
 		return err
 	}

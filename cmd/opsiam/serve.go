@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"opsiam/internal/auth"
@@ -59,15 +60,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		issuer = config.DefaultIssuer(e.cfg.Addr, port)
 	}
-	sign, err := buildSignin(e.cfg, issuer, e.db, e.log, e.service())
+	// The key-encryption key seals the signing keys, OTP secrets, webhook
+	// secrets and identity provider secrets (each under its own derived key).
+	kek, err := keyEncryptionKey(e)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-
-	// The key-encryption key seals the signing keys, OTP secrets and
-	// webhook secrets (each under its own derived key).
-	kek, err := keyEncryptionKey(e)
+	upSvc, err := e.identityService(kek)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	up, err := upstream(upSvc, kek, issuer)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sign, err := buildSignin(e.cfg, issuer, e.db, e.log, upSvc, up)
 	if err != nil {
 		ln.Close()
 		return err
@@ -95,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Changes made by the sign-in service (user.updated events) nudge the worker.
 	sign.Auth.Store = prov.store
+	upSvc.Store = prov.store
 	// Logouts (back-channel logout events) nudge it too; keys rotate and
 	// expired grants are purged every minute.
 	idp.SetStore(prov.store)
@@ -104,10 +115,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The REST API (issue 3): its changes nudge the worker too. Session
 	// cookies are its second credential, CSRF-checked for unsafe methods.
-	svc := e.service()
+	svc, err := e.identityService(kek)
+	if err != nil {
+		return err
+	}
 	svc.Store = prov.store
 	snapshotBilling(ctx, svc, e.log) // before listening, so the report has today at once
-	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log); err != nil {
+	if err := mountConsole(mux, e.cfg, svc, sign.Auth, prov.gitlab, prov.outbox, e.log, strings.TrimSuffix(issuer, "/")); err != nil {
 		return err
 	}
 	go func() {
@@ -140,8 +154,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			return c.ID, ok, err
 		},
-		Log: e.log,
-		Now: time.Now,
+		Log:     e.log,
+		Now:     time.Now,
+		BaseURL: strings.TrimSuffix(issuer, "/"),
 	}
 	api.Mount(mux)
 	mountSCIM(mux, api, issuer, e.log)

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
+	"opsiam/internal/seal"
+	"opsiam/internal/signin"
 )
 
 // service builds the use cases over the opened database, the same for
@@ -36,4 +39,27 @@ func (e *env) skills() (*directory.SkillConfig, error) {
 		return nil, fmt.Errorf("skills-file: %w", err)
 	}
 	return manage.ParseSkills(data)
+}
+
+// identityService is service() able to seal and open the client secrets
+// of upstream identity providers (issue 18) under the key-encryption key.
+func (e *env) identityService(kek [32]byte) (*manage.Service, error) {
+	svc := e.service()
+	box, err := seal.New(kek, "opsiam identity provider secrets")
+	if err != nil {
+		return nil, err
+	}
+	svc.IdPSecrets, svc.InsecureIssuer = box, e.cfg.InsecureIssuer
+	return svc, nil
+}
+
+// upstream builds the sign-in pages' side of upstream identity providers:
+// the flow state is sealed under its own key derived from the
+// key-encryption key, so any replica finishes a flow another began.
+func upstream(svc *manage.Service, kek [32]byte, issuer string) (*signin.Upstream, error) {
+	box, err := seal.New(kek, "opsiam upstream sign-in state")
+	if err != nil {
+		return nil, err
+	}
+	return &signin.Upstream{Manage: svc, BaseURL: strings.TrimSuffix(issuer, "/"), State: box}, nil
 }

@@ -46,13 +46,15 @@ type signinParts struct {
 // issuer is the server's public URL (mail links, Secure cookies).
 // Without SMTP, mails go to the log and to /dev/mail (served to loopback
 // clients only, since its mails hold password links).
-func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Logger, ms *manage.Service) (*signinParts, error) {
+func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Logger, ms *manage.Service, up *signin.Upstream) (*signinParts, error) {
 	svc, err := auth.New(st, hasher(cfg.Auth), policy(cfg.Auth), time.Now)
 	if err != nil {
 		return nil, err
 	}
 	// A password change or reset ends the user's application sessions too.
 	svc.EndSessions = oidc.EndUserSessions
+	// A mandatory identity provider refuses its users' local passwords.
+	svc.PasswordAllowed = ms.PasswordAllowed
 	var mailer mail.Mailer
 	var box *mail.DevMailbox
 	if cfg.SMTP.Addr != "" {
@@ -70,7 +72,7 @@ func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Log
 		DevMail: box, LoginPerMinute: cfg.Auth.LoginPerMinute, Console: func(ctx context.Context, u directory.User) bool {
 			c, err := ms.UserCaller(ctx, u, "")
 			return err == nil && c.UsesConsole()
-		}})
+		}, Upstream: up})
 	if err != nil {
 		return nil, err
 	}

@@ -83,6 +83,10 @@ type Service struct {
 	// or reset and ends the user's application sessions and tokens (the
 	// OpenID Connect provider's EndUserSessions, issue 13 rule 3).
 	EndSessions func(ctx context.Context, tx store.Tx, u directory.UserID) error
+	// PasswordAllowed, when set, may refuse a right password: a user whom
+	// a mandatory identity provider signs in (issue 18) gets the one
+	// failure answer. Nil allows every password.
+	PasswordAllowed func(ctx context.Context, u directory.User) (bool, error)
 	// dummyHash is verified for unknown users, so that they cost the same
 	// work (Hasher.Unmatchable: made without an argon2id run, so that
 	// start-up neither waits for a hash nor keeps its 19 MiB, issue 15).

@@ -36,6 +36,15 @@ func (s *Service) SignIn(ctx context.Context, login, password string, src Source
 	if !ok || !u.Enabled || u.Locked {
 		return "", sess, s.failed(ctx, u, src, "password")
 	}
+	if s.PasswordAllowed != nil {
+		allowed, err := s.PasswordAllowed(ctx, u)
+		if err != nil {
+			return "", sess, err
+		}
+		if !allowed {
+			return "", sess, s.failed(ctx, u, src, "password_not_allowed")
+		}
+	}
 	if rehash {
 		if h, err := s.hash(ctx, password); err == nil {
 			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {

@@ -70,6 +70,9 @@ type Config struct {
 	// Templates holds templates/*.html; nil means the ones embedded in the
 	// binary. A development flag may point it at the source tree.
 	Templates fs.FS
+	// BaseURL is the server's public URL, for the redirect URI an identity
+	// provider's page shows (issue 18).
+	BaseURL string
 }
 
 // Console serves the console pages. Build it with New.
@@ -84,7 +87,7 @@ type Console struct {
 func pageNames() []string {
 	return []string{"users", "user_form", "user", "user_token", "confirm_pi", "bulk_result",
 		"groups", "group_form", "group", "roles", "role_form", "role", "customers", "customer_form",
-		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename", "outbox", "billing"}
+		"audit", "message", "apps", "app_form", "app_secret", "tomb_choice", "tomb_rename", "outbox", "billing", "idps", "idp_form"}
 }
 
 // partials are parsed with every page.
@@ -150,6 +153,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountRoles(mux)
 	c.mountCustomers(mux)
 	c.mountApps(mux)
+	c.mountIdPs(mux)
 	c.mountOutbox(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
 	mux.Handle("GET "+Prefix+"billing", c.page(c.billing))

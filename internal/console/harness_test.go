@@ -19,6 +19,7 @@ import (
 	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/provision"
+	"opsiam/internal/seal"
 	"opsiam/internal/signin"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/testenv"
@@ -62,7 +63,11 @@ func openDSN(tb testing.TB, dsn string) *sqlstore.DB {
 func handler(tb testing.TB, db *sqlstore.DB, git console.GitMembersFunc, opts ...func(*console.Config)) (http.Handler, *manage.Service) {
 	tb.Helper()
 	hasher := auth.Hasher{Params: fastParams}
-	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: hasher, Timezone: "Asia/Tokyo"}
+	box, berr := seal.New([32]byte{3}, "test identity provider secrets")
+	if berr != nil {
+		tb.Fatal(berr)
+	}
+	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: hasher, Timezone: "Asia/Tokyo", IdPSecrets: box}
 	as := authService(tb, db)
 	si, err := signin.New(signin.Config{Auth: as, LoginPerMinute: 10000})
 	if err != nil {

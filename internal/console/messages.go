@@ -4,7 +4,7 @@ import "opsiam/internal/i18n"
 
 // messages are the texts of the console in Japanese and English (O4);
 // New refuses to start when an id is missing in one language.
-var messages = i18n.Catalog{i18n.English: messagesEN, i18n.Japanese: messagesJA}
+var messages = i18n.Catalog{i18n.English: withIdP(messagesEN, idpMessagesEN), i18n.Japanese: withIdP(messagesJA, idpMessagesJA)}
 
 var messagesEN = map[string]string{
 	"app": "opsiam console", "lang.ja": "日本語", "lang.en": "English",

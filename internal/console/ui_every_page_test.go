@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"opsiam/internal/directory"
+	"opsiam/internal/manage"
 	"opsiam/internal/oidc"
 	"opsiam/internal/store"
 )
@@ -43,6 +44,12 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 		RedirectURIs: []string{"https://app.example/cb"}}); err != nil {
 		t.Fatal(err)
 	}
+	idpName, idpIssuer, idpClient := "Acme IdP", "https://login.acme.example", "opsiam"
+	idp, err := s.svc.CreateIdentityProvider(ctx, sys, manage.ProviderPatch{Name: &idpName, Issuer: &idpIssuer, ClientID: &idpClient,
+		CustomerID: &c.ID, Domains: &[]string{"acme.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	day := time.Now().UTC()
 	for i := range 5 {
 		s.db.PutBillingSnapshot(ctx, store.BillingSnapshot{Day: day.AddDate(0, 0, i-4).Format(time.DateOnly), Billed: 3 + i, NonBilled: 1, TakenAt: day})
@@ -51,7 +58,8 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 		"/console/users/" + string(u.ID) + "/edit", "/console/groups", "/console/groups/new",
 		"/console/groups/" + string(g.ID) + "/edit", "/console/roles", "/console/roles/new", "/console/customers",
 		"/console/customers/new", "/console/customers/" + string(c.ID), "/console/apps", "/console/apps/new",
-		"/console/audit", "/console/outbox", "/console/billing", "/console/nothing-here"}
+		"/console/audit", "/console/outbox", "/console/billing", "/console/idps", "/console/idps/new",
+		"/console/idps/" + idp.ID, "/console/nothing-here"}
 	for _, tab := range []string{"groups", "roles", "effective"} {
 		pages = append(pages, "/console/users/"+string(u.ID)+"?tab="+tab)
 	}

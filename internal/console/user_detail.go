@@ -41,6 +41,8 @@ type userPage struct {
 	GroupDlg  assignLists
 	RoleDlg   assignLists
 	Token     *manage.TokenInfo
+	// Identities are the user's links to upstream accounts (issue 18).
+	Identities []directory.Identity
 }
 
 func userTabs() []string { return []string{"groups", "roles", "effective"} }
@@ -86,6 +88,9 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 	}
 	eff := g.Effective(grants)
 	p.Billed = directory.Billed(u, eff)
+	if p.Identities, err = c.svc().UserIdentities(ctx, actor(r, v), u.ID); err != nil {
+		return err
+	}
 	switch p.Tab {
 	case "groups":
 		if p.Groups, err = c.svc().Store.UserGroups(ctx, u.ID); err != nil {

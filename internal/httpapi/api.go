@@ -39,8 +39,11 @@ type API struct {
 	// of its kind, an error wrapping ErrBadCredential for a bad one. Nil:
 	// only users call the access API.
 	ServiceClients func(ctx context.Context, bearer string) (clientID string, ok bool, err error)
-	Log            *slog.Logger
-	Now            func() time.Time
+	// BaseURL is the server's public URL (the issuer), for the redirect
+	// URI an identity provider's view shows (issue 18).
+	BaseURL string
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	crossOrigin *http.CrossOriginProtection
 }
@@ -81,6 +84,9 @@ func (a *API) routes() []route {
 		r("DELETE", "/users/{id}/token", a.revokeToken),
 		r("POST", "/users/{id}/unlock", a.unlockUser),
 		r("POST", "/users/{id}/password-reset", a.passwordReset),
+		r("GET", "/users/{id}/identities", a.userIdentities),
+		r("POST", "/users/{id}/identities", a.linkIdentity),
+		r("DELETE", "/users/{id}/identities/{provider_id}", a.unlinkIdentity),
 
 		r("GET", "/groups", a.listGroups),
 		r("POST", "/groups", a.createGroup),
@@ -133,6 +139,13 @@ func (a *API) routes() []route {
 		r("PATCH", "/clients/{id}", a.updateClient),
 		r("DELETE", "/clients/{id}", a.deleteClient),
 		r("POST", "/clients/{id}/secret", a.rotateClientSecret),
+
+		r("GET", "/identity-providers", a.listIdentityProviders),
+		r("POST", "/identity-providers", a.createIdentityProvider),
+		r("GET", "/identity-providers/{id}", a.getIdentityProvider),
+		r("PUT", "/identity-providers/{id}", a.updateIdentityProvider),
+		r("PATCH", "/identity-providers/{id}", a.updateIdentityProvider),
+		r("DELETE", "/identity-providers/{id}", a.deleteIdentityProvider),
 
 		r("GET", "/webhooks", a.listWebhooks),
 		r("POST", "/webhooks", a.createWebhook),

@@ -21,6 +21,7 @@ import (
 	"opsiam/internal/provision/gitlab"
 	"opsiam/internal/provision/gitlab/gitlabfake"
 	"opsiam/internal/provision/webhook"
+	"opsiam/internal/seal"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/store/sqlstore/sqltest"
 	"opsiam/internal/testenv"
@@ -67,7 +68,11 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	if _, err := manage.Bootstrap(ctx, db, fastHasher, "admin password 1"); err != nil {
 		t.Fatal(err)
 	}
-	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: fastHasher, Now: time.Now}
+	idpBox, err := seal.New([32]byte{9}, "test identity provider secrets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &manage.Service{Store: db, Graphs: &manage.RoleGraphs{Store: db}, Hasher: fastHasher, Now: time.Now, IdPSecrets: idpBox}
 	api := &httpapi.API{Manage: svc, Skills: skills, Now: time.Now,
 		Outbox:      &provision.Outbox{Store: db, Now: time.Now},
 		Webhooks:    &webhook.Service{Store: db, Now: time.Now},
@@ -76,7 +81,6 @@ func newEnv(t testing.TB, dsn string, skills *directory.SkillConfig) *env {
 	fake := gitlabfake.New("glpat-test")
 	gl := httptest.NewServer(fake)
 	t.Cleanup(gl.Close)
-	var err error
 	if api.GitLab, err = gitlab.New(gitlab.Config{URL: gl.URL, Token: "glpat-test"}); err != nil {
 		t.Fatal(err)
 	}

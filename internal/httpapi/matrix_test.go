@@ -24,7 +24,7 @@ var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 // targets are fresh objects made for each request of the matrix, so that
 // one caller's change never decides another caller's answer.
 type targets struct {
-	u, o, g, g2, r, r2, c, member, w, d, k string
+	u, o, g, g2, r, r2, c, member, w, d, k, p, p2 string
 }
 
 func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled directory.GroupID, n int) targets {
@@ -72,6 +72,20 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two identity providers of u's customer; u is linked to the first.
+	prov := func(name string) directory.IdentityProvider {
+		domains := []string{fmt.Sprintf("%s%d.example", name, n)}
+		p, err := e.svc.CreateIdentityProvider(ctx, a, manage.ProviderPatch{Name: &name, Issuer: ptr("https://" + domains[0]),
+			ClientID: ptr("opsiam"), ClientSecret: ptr("s"), CustomerID: &acme, Domains: &domains})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p, p2 := prov("idp"), prov("idp-b")
+	if _, err := e.svc.LinkIdentity(ctx, a, u.ID, p.ID, fmt.Sprintf("sub%d", n)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.db.FanOut(ctx, 100000, func(store.Event) []string { return []string{"test"} }, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +93,12 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if err != nil || len(ds.Items) == 0 {
 		t.Fatalf("no delivery: %v", err)
 	}
-	return targets{w: wh.ID, k: k.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
+	return targets{w: wh.ID, k: k.ID, p: p.ID, p2: p2.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
 		u: string(u.ID), o: string(o.ID), g: string(g.ID), g2: string(g2.ID), r: string(r.ID), r2: string(r2.ID), c: string(c.ID), member: string(u.ID)}
 }
 
 func (tg targets) fill(s string) string {
-	return strings.NewReplacer("{w}", tg.w, "{k}", tg.k, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c).Replace(s)
+	return strings.NewReplacer("{w}", tg.w, "{k}", tg.k, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c, "{p}", tg.p, "{p2}", tg.p2).Replace(s)
 }
 
 // TestPermissionMatrix is acceptance 3: every endpoint for the admin, a
@@ -219,6 +233,16 @@ func permissionMatrix(t *testing.T, e *env) {
 		{"PATCH", "/clients/{k}", `{"itsm":true}`, "22444"},
 		{"DELETE", "/clients/{k}", "", "22444"},
 		{"POST", "/clients/{k}/secret", "", "22444"},
+		{"GET", "/identity-providers", "", "22444"},
+		{"POST", "/identity-providers", `{"name":"P{n}","issuer":"https://login{n}.example","client_id":"c","domains":["new{n}.example"]}`, "22444"},
+		{"GET", "/identity-providers/{p}", "", "22444"},
+		{"PUT", "/identity-providers/{p}", `{"name":"Renamed"}`, "22444"},
+		{"PATCH", "/identity-providers/{p}", `{"enabled":false}`, "22444"},
+		{"DELETE", "/identity-providers/{p}", "", "22444"},
+		{"GET", "/users/{u}/identities", "", "22224"},
+		{"POST", "/users/{u}/identities", `{"provider_id":"{p2}","subject":"new{n}"}`, "22334"},
+		{"DELETE", "/users/{u}/identities/{p}", "", "22334"},
+		{"POST", "/users/{o}/identities", `{"provider_id":"{p2}","subject":"new{n}"}`, "vv344"},
 		{"GET", "/webhooks", "", "22444"},
 		{"POST", "/webhooks", `{"url":"https://hooks.example/{n}","event_types":["user.*"]}`, "22444"},
 		{"GET", "/webhooks/{w}", "", "22444"},

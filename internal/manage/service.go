@@ -9,6 +9,7 @@ import (
 
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
+	"opsiam/internal/seal"
 	"opsiam/internal/store"
 )
 
@@ -32,6 +33,12 @@ type Service struct {
 	// that user at once (U7, A5): serve sets it to the OpenID Connect
 	// provider's back-channel logout of every sign-in of the user.
 	EndSessions func(ctx context.Context, tx store.Tx, id directory.UserID) error
+	// IdPSecrets seals the client secrets of upstream identity providers
+	// (issue 18) under the key-encryption key; nil refuses to store one.
+	IdPSecrets *seal.Box
+	// InsecureIssuer accepts http upstream issuers on loopback addresses
+	// (--insecure-issuer, development and tests).
+	InsecureIssuer bool
 }
 
 // endSessions runs the EndSessions hook, if any.

@@ -117,6 +117,12 @@ func (s *Service) CreateUserResolving(ctx context.Context, a Caller, u directory
 // and validated. g is the role graph when the caller has it loaded (an
 // import of many users); nil loads it.
 func (s *Service) createIn(ctx context.Context, tx store.Tx, a Caller, u directory.User, res []directory.TombstoneResolution, g *directory.RoleGraph) (directory.User, error) {
+	return s.createUserIn(ctx, tx, a, u, res, g, true)
+}
+
+// createUserIn is createIn; setupMail false sends no password-setup mail
+// (a user made by its upstream identity provider signs in there).
+func (s *Service) createUserIn(ctx context.Context, tx store.Tx, a Caller, u directory.User, res []directory.TombstoneResolution, g *directory.RoleGraph, setupMail bool) (directory.User, error) {
 	if err := checkCustomerChoice(ctx, tx, u.CustomerID, ""); err != nil {
 		return directory.User{}, err
 	}
@@ -157,7 +163,7 @@ func (s *Service) createIn(ctx context.Context, tx store.Tx, a Caller, u directo
 	if err := enqueue(ctx, tx, provision.TopicUserCreated, agg, map[string]string{"user_id": string(created.ID)}); err != nil {
 		return directory.User{}, err
 	}
-	if created.Enabled { // U7: no mail for a user created disabled
+	if created.Enabled && setupMail { // U7: no mail for a user created disabled
 		return created, enqueue(ctx, tx, provision.TopicMailPasswordSetup, agg, map[string]string{"user_id": string(created.ID)})
 	}
 	return created, nil

@@ -54,6 +54,9 @@ type Config struct {
 	// a sign-in without a target then lands there instead of on /account,
 	// and /account links to it. Nil: never.
 	Console func(ctx context.Context, u directory.User) bool
+	// Upstream, when set, sends mail addresses of a customer's identity
+	// provider there (issue 18) and serves /login/idp/{id}/callback.
+	Upstream *Upstream
 }
 
 // Handler serves the pages. Build it with New.
@@ -102,6 +105,9 @@ func New(cfg Config) (*Handler, error) {
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /login", h.page(h.getLogin))
 	mux.Handle("POST /login", h.page(h.postLogin))
+	if h.cfg.Upstream != nil {
+		mux.Handle("GET /login/idp/{id}/callback", h.page(h.getUpstreamCallback))
+	}
 	mux.Handle("GET /logout", h.page(h.getLogout))
 	mux.Handle("POST /logout", h.page(h.postLogout))
 	mux.Handle("GET /account", h.page(h.getAccount))

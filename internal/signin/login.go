@@ -71,8 +71,22 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request, v *view) err
 	if _, isCode := r.PostForm["otp"]; isCode {
 		return h.postCode(w, r, v)
 	}
+	login, password := r.PostFormValue("username"), r.PostFormValue("password")
+	if h.cfg.Upstream != nil {
+		// A mail address of a customer's identity provider goes there
+		// (issue 18): alone, or with a password when the provider is
+		// mandatory. Anything else is a local sign-in, and a mail alone
+		// of no provider fails like a wrong password.
+		p, ok, err := h.cfg.Upstream.Manage.ProviderForLogin(ctx, login)
+		if err != nil {
+			return err
+		}
+		if ok && (password == "" || p.Mandatory) {
+			return h.beginUpstream(w, r, v, p, login)
+		}
+	}
 	old := sessionToken(r)
-	token, sess, err := h.cfg.Auth.SignIn(ctx, r.PostFormValue("username"), r.PostFormValue("password"), source(r))
+	token, sess, err := h.cfg.Auth.SignIn(ctx, login, password, source(r))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		v.Error = v.T("login.failed")
 		h.render(w, http.StatusUnauthorized, "login", v)

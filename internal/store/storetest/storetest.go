@@ -54,6 +54,8 @@ func Run(t *testing.T, open Factory) {
 		{"Tombstones", testTombstones},
 		{"Deliveries", testDeliveries},
 		{"Webhooks", testWebhooks},
+		{"IdentityProviders", testIdentityProviders},
+		{"Identities", testIdentities},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
