@@ -125,6 +125,7 @@ type Tx interface {
 	Webhooks
 	TokenRotation
 	UserSubjects
+	Passkeys
 	Locks
 }
 

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Factory) {
 		{"Tombstones", testTombstones},
 		{"Deliveries", testDeliveries},
 		{"Webhooks", testWebhooks},
+		{"Passkeys", testPasskeys},
+		{"PasskeyCeremonies", testPasskeyCeremonies},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, open) })
