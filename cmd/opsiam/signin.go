@@ -68,7 +68,13 @@ func buildSignin(cfg config.Config, issuer string, st store.Store, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	pages, err := signin.New(signin.Config{Auth: svc, Log: log, Secure: strings.HasPrefix(issuer, "https://"),
+	// Passkeys need a host name as RP ID (WebAuthn takes no IP address).
+	passkeys, err := auth.NewPasskeys(svc, issuer, "opsiam")
+	if err != nil {
+		log.Warn("passkeys are off: the issuer's host must be a name such as localhost, not an IP address", "issuer", issuer, "err", err)
+		passkeys = nil
+	}
+	pages, err := signin.New(signin.Config{Auth: svc, Log: log, Secure: strings.HasPrefix(issuer, "https://"), Passkeys: passkeys,
 		DevMail: box, LoginPerMinute: cfg.Auth.LoginPerMinute, Console: func(ctx context.Context, u directory.User) bool {
 			c, err := ms.UserCaller(ctx, u, "")
 			return err == nil && c.UsesConsole()

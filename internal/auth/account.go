@@ -192,3 +192,13 @@ func (s *Service) SetTimezone(ctx context.Context, u directory.User, tz string, 
 	})
 	return out, err
 }
+
+// HasPassword reports whether u has set a password (a user made by an
+// upstream provider may have none).
+func (s *Service) HasPassword(ctx context.Context, u directory.UserID) (bool, error) {
+	_, err := s.Store.PasswordHash(ctx, u)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -178,6 +178,10 @@ func (s *Service) end(ctx context.Context, sess store.Session, src Source) error
 }
 
 // PurgeSessions deletes expired sessions; the server calls it now and then.
+// Expired passkey ceremonies go with them.
 func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
+	if _, err := s.Store.DeleteExpiredPasskeyCeremonies(ctx, s.Now()); err != nil {
+		return 0, err
+	}
 	return s.Store.DeleteExpiredSessions(ctx, s.Now(), s.Policy.SessionIdle)
 }

@@ -71,6 +71,17 @@ func (s *Service) SignInVerified(ctx context.Context, u directory.User, method s
 	if method != store.MethodPasskey && method != store.MethodUpstream {
 		return "", store.Session{}, errors.New("auth: unknown sign-in method " + method)
 	}
+	// A passkey is a local sign-in: where the customer's provider is
+	// mandatory (PasswordAllowed refuses), it is refused like a password.
+	if method == store.MethodPasskey && s.PasswordAllowed != nil {
+		allowed, err := s.PasswordAllowed(ctx, u)
+		if err != nil {
+			return "", store.Session{}, err
+		}
+		if !allowed {
+			return "", store.Session{}, s.failed(ctx, u, src, "passkey_not_allowed")
+		}
+	}
 	return s.finish(ctx, u, "", method, src)
 }
 

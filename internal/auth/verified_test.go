@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"opsiam/internal/auth"
+	"opsiam/internal/directory"
 	"opsiam/internal/store"
 )
 
@@ -51,6 +52,18 @@ func TestSignInVerified(t *testing.T) {
 		}
 		if _, _, err := f.svc.SignInVerified(ctx, off, store.MethodUpstream, src); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("disabled user: %v", err)
+		}
+
+		// Where the customer's provider is mandatory, a passkey is refused
+		// like the password; the upstream sign-in itself is not.
+		mand := f.user(t, "mand", "", false)
+		f.svc.PasswordAllowed = func(_ context.Context, u directory.User) (bool, error) { return u.ID != mand.ID, nil }
+		defer func() { f.svc.PasswordAllowed = nil }()
+		if _, _, err := f.svc.SignInVerified(ctx, mand, store.MethodPasskey, src); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("passkey under a mandatory provider: %v", err)
+		}
+		if _, _, err := f.svc.SignInVerified(ctx, mand, store.MethodUpstream, src); err != nil {
+			t.Fatalf("upstream under a mandatory provider: %v", err)
 		}
 	})
 }

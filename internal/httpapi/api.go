@@ -83,6 +83,8 @@ func (a *API) routes() []route {
 		r("POST", "/users/{id}/token", a.issueToken),
 		r("DELETE", "/users/{id}/token", a.revokeToken),
 		r("POST", "/users/{id}/unlock", a.unlockUser),
+		r("GET", "/users/{id}/passkeys", a.listPasskeys),
+		r("DELETE", "/users/{id}/passkeys/{pid}", a.removePasskey),
 		r("POST", "/users/{id}/password-reset", a.passwordReset),
 		r("GET", "/users/{id}/identities", a.userIdentities),
 		r("POST", "/users/{id}/identities", a.linkIdentity),

@@ -25,6 +25,7 @@ var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 // one caller's change never decides another caller's answer.
 type targets struct {
 	u, o, g, g2, r, r2, c, member, w, d, k, p, p2 string
+	pk, opk                                       string // passkeys of u and o
 }
 
 func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled directory.GroupID, n int) targets {
@@ -93,12 +94,19 @@ func makeTargets(t *testing.T, e *env, acme directory.CustomerID, skilled direct
 	if err != nil || len(ds.Items) == 0 {
 		t.Fatalf("no delivery: %v", err)
 	}
-	return targets{w: wh.ID, k: k.ID, p: p.ID, p2: p2.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
+	pk := func(u directory.UserID) string {
+		p, err := e.db.CreatePasskey(ctx, store.Passkey{UserID: u, CredentialID: []byte(fmt.Sprintf("cred-%s", u)), PublicKey: []byte{1}, Name: "key"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	return targets{pk: pk(u.ID), opk: pk(o.ID), w: wh.ID, k: k.ID, p: p.ID, p2: p2.ID, d: url.PathEscape(provision.DeliveryID(ds.Items[0].Key())),
 		u: string(u.ID), o: string(o.ID), g: string(g.ID), g2: string(g2.ID), r: string(r.ID), r2: string(r2.ID), c: string(c.ID), member: string(u.ID)}
 }
 
 func (tg targets) fill(s string) string {
-	return strings.NewReplacer("{w}", tg.w, "{k}", tg.k, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c, "{p}", tg.p, "{p2}", tg.p2).Replace(s)
+	return strings.NewReplacer("{pk}", tg.pk, "{opk}", tg.opk, "{w}", tg.w, "{k}", tg.k, "{d}", tg.d, "{u}", tg.u, "{o}", tg.o, "{g}", tg.g, "{g2}", tg.g2, "{r}", tg.r, "{r2}", tg.r2, "{c}", tg.c, "{p}", tg.p, "{p2}", tg.p2).Replace(s)
 }
 
 // TestPermissionMatrix is acceptance 3: every endpoint for the admin, a
@@ -183,6 +191,10 @@ func permissionMatrix(t *testing.T, e *env) {
 		{"POST", "/users/{u}/token", "", "23334"},
 		{"DELETE", "/users/{u}/token", "", "23334"},
 		{"POST", "/users/{u}/unlock", "", "22334"},
+		{"GET", "/users/{u}/passkeys", "", "22224"},
+		{"GET", "/users/{o}/passkeys", "", "22244"},
+		{"DELETE", "/users/{u}/passkeys/{pk}", "", "22324"},
+		{"DELETE", "/users/{o}/passkeys/{opk}", "", "22344"},
 		{"POST", "/users/{u}/password-reset", "", "22324"},
 		{"POST", "/users/{o}/password-reset", "", "22344"},
 		{"GET", "/groups", "", "22244"},

@@ -28,7 +28,7 @@ func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request, v *view) er
 	if !ok {
 		return err
 	}
-	if done := r.URL.Query().Get("done"); done == "password" || done == "otp" || done == "timezone" {
+	if done := r.URL.Query().Get("done"); done == "password" || done == "otp" || done == "timezone" || done == "passkey" || done == "passkey_removed" {
 		v.Notice = v.T("account.done." + done)
 	}
 	return h.showAccount(w, r, v, u, http.StatusOK)
@@ -40,6 +40,14 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, v *view, u
 		return err
 	}
 	v.User, v.HasOTP = u, has
+	if h.cfg.Passkeys != nil {
+		if v.Passkeys, err = h.cfg.Passkeys.List(r.Context(), u.ID); err != nil {
+			return err
+		}
+		if v.HasPassword, err = h.cfg.Auth.HasPassword(r.Context(), u.ID); err != nil {
+			return err
+		}
+	}
 	v.Console = h.cfg.Console != nil && h.cfg.Console(r.Context(), u)
 	if v.Timezone == "" {
 		v.Timezone = u.Timezone

@@ -57,6 +57,9 @@ type Config struct {
 	// Upstream, when set, sends mail addresses of a customer's identity
 	// provider there (issue 18) and serves /login/idp/{id}/callback.
 	Upstream *Upstream
+	// Passkeys, when set, offers passkey sign-in on /login and passkey
+	// registration on /account (SPEC §9).
+	Passkeys *auth.Passkeys
 }
 
 // Handler serves the pages. Build it with New.
@@ -115,6 +118,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /account/otp", h.page(h.postAccountOTP))
 	mux.Handle("POST /account/otp/confirm", h.page(h.postAccountOTPConfirm))
 	mux.Handle("POST /account/timezone", h.page(h.postAccountTimezone))
+	mux.Handle("POST /account/passkeys/begin", h.api(h.postAccountPasskeyBegin))
+	mux.Handle("POST /account/passkeys/finish", h.api(h.postAccountPasskeyFinish))
+	mux.Handle("POST /account/passkeys/{pid}/delete", h.page(h.postAccountPasskeyDelete))
+	mux.Handle("POST /login/passkey/begin", h.api(h.postLoginPasskeyBegin))
+	mux.Handle("POST /login/passkey/finish", h.api(h.postLoginPasskeyFinish))
 	mux.Handle("GET /password/setup", h.page(h.getPasswordLink))
 	mux.Handle("POST /password/setup", h.page(h.postPasswordLink))
 	mux.Handle("GET /password/reset", h.page(h.getPasswordLink))
@@ -147,8 +155,9 @@ func (h *Handler) SessionUser(r *http.Request) (directory.UserID, bool, error) {
 	return u.ID, true, nil
 }
 
-// signInCSP is the Content-Security-Policy of the sign-in pages.
-const signInCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+// signInCSP is the Content-Security-Policy of the sign-in pages; connect-src
+// lets static/passkey.js reach the passkey endpoints of the same origin.
+const signInCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // handlerFunc is a page handler that may fail (STYLE P5).
 type handlerFunc func(w http.ResponseWriter, r *http.Request, v *view) error
@@ -168,7 +177,8 @@ func (h *Handler) page(fn handlerFunc) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
 		i18n.Remember(w, r, h.cfg.Secure)
-		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, query: r.URL.Query(), CSRF: h.csrfToken(w, r), Fields: map[string]string{}}
+		v := &view{Lang: i18n.FromRequest(r), Path: r.URL.Path, query: r.URL.Query(), CSRF: h.csrfToken(w, r), Fields: map[string]string{},
+			PasskeysOn: h.cfg.Passkeys != nil}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil || !h.csrfOK(r) {
@@ -335,6 +345,12 @@ type view struct {
 	Mails    []mail.Stored
 	Timezone string
 	Console  bool // the user may use the admin console (a link on /account)
+
+	// PasskeysOn offers passkeys; Passkeys are the user's own (/account),
+	// HasPassword whether registering one asks for the password.
+	PasskeysOn  bool
+	Passkeys    []store.Passkey
+	HasPassword bool
 }
 
 // QR is the enrolment QR code as a URL the template may put into src.
@@ -347,6 +363,15 @@ func (v *view) QR() template.URL {
 		return ""
 	}
 	return template.URL(v.Enrol.QRDataURL)
+}
+
+// When is t in the user's time zone (UTC when it has none), to the minute.
+func (v *view) When(t time.Time) string {
+	loc, err := time.LoadLocation(v.User.Timezone)
+	if err != nil || v.User.Timezone == "" {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
 // T looks a text up in the page's language.

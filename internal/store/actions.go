@@ -5,6 +5,8 @@ package store
 const (
 	ActionAuthEmailVerified        = "auth.email_verified"
 	ActionAuthOtpEnrol             = "auth.otp_enrol"
+	ActionAuthPasskeyRegister      = "auth.passkey_register"
+	ActionAuthPasskeyRemove        = "auth.passkey_remove"
 	ActionAuthPasswordChange       = "auth.password_change"
 	ActionAuthPasswordChangeFailed = "auth.password_change_failed"
 	ActionAuthPasswordSet          = "auth.password_set"
@@ -45,6 +47,7 @@ const (
 	ActionUserEnable               = "user.enable"
 	ActionUserItsmFirstSignIn      = "user.itsm_first_sign_in"
 	ActionUserLock                 = "user.lock"
+	ActionUserPasskeyRemove        = "user.passkey_remove"
 	ActionUserPasswordReset        = "user.password_reset"
 	ActionUserRoleAssign           = "user.role_assign"
 	ActionUserRoleUnassign         = "user.role_unassign"

@@ -126,6 +126,7 @@ type Tx interface {
 	TokenRotation
 	UserSubjects
 	IdentityProviders
+	Passkeys
 	Locks
 }
 

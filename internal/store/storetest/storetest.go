@@ -56,6 +56,8 @@ func Run(t *testing.T, open Factory) {
 		{"Webhooks", testWebhooks},
 		{"IdentityProviders", testIdentityProviders},
 		{"Identities", testIdentities},
+		{"Passkeys", testPasskeys},
+		{"PasskeyCeremonies", testPasskeyCeremonies},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
