@@ -154,6 +154,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	c.mountCustomers(mux)
 	c.mountApps(mux)
 	c.mountIdPs(mux)
+	c.mountPasskeys(mux)
 	c.mountOutbox(mux)
 	mux.Handle("GET "+Prefix+"audit", c.page(c.audit))
 	mux.Handle("GET "+Prefix+"billing", c.page(c.billing))

@@ -2,7 +2,7 @@ package console
 
 import "maps"
 
-// The texts of the identity provider pages (issue 18), merged into the
+// The texts of the identity provider and passkey parts (issue 18), merged into the
 // console's catalogue.
 var idpMessagesEN = map[string]string{
 	"nav.idps": "Identity providers", "idps.title": "Identity providers", "idps.new": "Add identity provider",
@@ -19,6 +19,11 @@ var idpMessagesEN = map[string]string{
 	"identities.none": "This user is linked to no upstream account.", "identities.unlink": "Unlink",
 	"identities.confirm.unlink": "Unlink this user from %s? The upstream account no longer signs it in.",
 	"done.unlinked":             "The link was removed.",
+	"passkeys.title":            "Passkeys", "passkeys.name": "Name", "passkeys.synced": "Synced to other devices",
+	"passkeys.lastused": "Last used", "passkeys.none": "This user has no passkey.", "passkeys.remove": "Remove",
+	"passkeys.confirm.remove":  "Remove passkey %s? It no longer signs this user in.",
+	"passkeys.reason.reserved": "Only %s itself removes its passkeys.",
+	"done.passkey_removed":     "The passkey was removed.",
 }
 
 var idpMessagesJA = map[string]string{
@@ -36,6 +41,11 @@ var idpMessagesJA = map[string]string{
 	"identities.none": "このユーザーは外部アカウントと連携していません。", "identities.unlink": "連携解除",
 	"identities.confirm.unlink": "%s との連携を解除しますか？その外部アカウントではサインインできなくなります。",
 	"done.unlinked":             "連携を解除しました。",
+	"passkeys.title":            "パスキー", "passkeys.name": "名前", "passkeys.synced": "他の端末と同期",
+	"passkeys.lastused": "最終使用", "passkeys.none": "このユーザーにはパスキーがありません。", "passkeys.remove": "削除",
+	"passkeys.confirm.remove":  "パスキー %s を削除しますか？このパスキーではサインインできなくなります。",
+	"passkeys.reason.reserved": "%s のパスキーは本人だけが削除できます。",
+	"done.passkey_removed":     "パスキーを削除しました。",
 }
 
 // withIdP returns base with the identity provider texts added.

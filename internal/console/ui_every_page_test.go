@@ -50,6 +50,9 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.db.CreatePasskey(ctx, store.Passkey{UserID: u.ID, CredentialID: []byte{9, 9}, PublicKey: []byte{1}, Name: "Taro's phone"}); err != nil {
+		t.Fatal(err)
+	}
 	day := time.Now().UTC()
 	for i := range 5 {
 		s.db.PutBillingSnapshot(ctx, store.BillingSnapshot{Day: day.AddDate(0, 0, i-4).Format(time.DateOnly), Billed: 3 + i, NonBilled: 1, TakenAt: day})
@@ -101,14 +104,17 @@ func everyPage(t *testing.T, base, lang string, pages []string, u directory.User
 // pointChecks are JavaScript conditions per page for issue 17's console
 // points: counts and sortable columns (8), name order (9), linked audit
 // entries (12), the billing chart and the role drawing (13), last sign-in
-// and ITSM use (14).
+// and ITSM use (14); and issue 18's passkeys on a user's page.
 func pointChecks(lang, userID string) map[string][]string {
 	name := map[string]string{"en": "Taro Yamada", "ja": "Yamada Taro"}[lang]
 	return map[string][]string{
 		"/console/users": {`!!document.querySelector("#count-all")`, `!!document.querySelector("#sort-customer")`,
 			`document.querySelector("#users-table").innerText.includes("` + name + `")`},
-		"/console/audit":                           {`document.querySelectorAll("#audit-table a[href^='/console/']").length > 0`, `!!document.querySelector("#audit-csv")`},
-		"/console/billing":                         {`document.querySelector("#billing-line-billed").points.length === 5`},
-		"/console/users/" + userID + "?tab=groups": {`!!document.querySelector("#user-lastlogin")`, `!!document.querySelector("#user-itsm")`},
+		"/console/audit":   {`document.querySelectorAll("#audit-table a[href^='/console/']").length > 0`, `!!document.querySelector("#audit-csv")`},
+		"/console/billing": {`document.querySelector("#billing-line-billed").points.length === 5`},
+		"/console/users/" + userID + "?tab=groups": {`!!document.querySelector("#user-lastlogin")`, `!!document.querySelector("#user-itsm")`,
+			// issue 18: the user's passkey, with its removal
+			`document.querySelector("#user-passkeys").innerText.includes("Taro's phone")`,
+			`!!document.querySelector("#user-passkeys button[id^='btn-passkey-remove-']:not([disabled])")`},
 	}
 }

@@ -43,6 +43,10 @@ type userPage struct {
 	Token     *manage.TokenInfo
 	// Identities are the user's links to upstream accounts (issue 18).
 	Identities []directory.Identity
+	// Passkeys are the user's passkeys, and PasskeyRemoval what the viewer
+	// may do with them (issue 18).
+	Passkeys       []store.Passkey
+	PasskeyRemoval passkeyRemoval
 }
 
 func userTabs() []string { return []string{"groups", "roles", "effective"} }
@@ -91,6 +95,10 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 	if p.Identities, err = c.svc().UserIdentities(ctx, actor(r, v), u.ID); err != nil {
 		return err
 	}
+	if p.Passkeys, err = c.svc().ListPasskeys(ctx, actor(r, v), u.ID); err != nil {
+		return err
+	}
+	p.PasskeyRemoval = passkeyRemovalFor(v, u)
 	switch p.Tab {
 	case "groups":
 		if p.Groups, err = c.svc().Store.UserGroups(ctx, u.ID); err != nil {

@@ -124,7 +124,9 @@
           opts.mediation = "conditional";
           return navigator.credentials.get(opts);
         }).then(function (cred) {
-          if (!cred) { return null; }
+          // The button aborts this request; an answer that came anyway
+          // must not race the button's own ceremony.
+          if (!cred || ctl.signal.aborted) { return null; }
           return post("/login/passkey/finish", { credential: credentialJSON(cred), next: next ? next.value : "" });
         }).then(function (ans) {
           if (!ans) { return; }
