@@ -298,5 +298,21 @@ func TestUpstreamSignInFailures(t *testing.T) {
 		if code, _ := b.signIn("taro", "a long password 1"); code != http.StatusOK || !e.signedIn(t, b) {
 			t.Fatalf("local user: %d", code)
 		}
+
+		// A deleted local user stays refused whatever the upstream says:
+		// auto_create does not make a new user for its upstream account.
+		if _, err := e.svc.UpdateIdentityProvider(ctx, sys, e.provider.ID, 0, manage.ProviderPatch{Mandatory: ptrTo(false)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.DeleteUser(ctx, sys, directory.Scope{}, hana.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		b = newBrowser(t, e.URL)
+		if code, body := e.start(b, "hana@acme.test"); code != http.StatusUnauthorized || !strings.Contains(body, failed) || e.signedIn(t, b) {
+			t.Fatalf("deleted user: %d\n%s", code, body)
+		}
+		if u, err := e.db.GetUserByLogin(ctx, "hana@acme.test"); err == nil {
+			t.Fatalf("the upstream sign-in of a deleted user created %+v", u)
+		}
 	})
 }
