@@ -13,7 +13,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // clock is a settable clock for the service (P6).
@@ -40,7 +40,7 @@ var fastParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, Sal
 // databases runs fn on SQLite and, when configured, on PostgreSQL.
 func databases(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	t.Run("SQLite", func(t *testing.T) { fn(t, newFixture(t, filepath.Join(t.TempDir(), "a.db"))) })
-	t.Run("Postgres", func(t *testing.T) { fn(t, newFixture(t, testenv.PostgresSchema(t))) })
+	t.Run("Postgres", func(t *testing.T) { fn(t, newFixture(t, sqltest.Postgres(t))) })
 }
 
 func newFixture(t testing.TB, dsn string) *fixture {

@@ -16,7 +16,7 @@ import (
 	"opsiam/internal/auth"
 	"opsiam/internal/directory"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // BenchmarkSignInVsArgon2id is acceptance 4 of issue 4: full sign-ins a
@@ -31,7 +31,7 @@ import (
 // the median ratio over neighbouring chunk pairs.
 func BenchmarkSignInVsArgon2id(b *testing.B) {
 	b.Run("SQLite", func(b *testing.B) { benchSignIn(b, filepath.Join(b.TempDir(), "bench.db")) })
-	b.Run("Postgres", func(b *testing.B) { benchSignIn(b, testenv.PostgresSchema(b)) })
+	b.Run("Postgres", func(b *testing.B) { benchSignIn(b, sqltest.Postgres(b)) })
 }
 
 func benchSignIn(b *testing.B, dsn string) {
@@ -126,7 +126,7 @@ func BenchmarkSignInOverhead(b *testing.B) {
 		dsn  func() string
 	}{
 		{"SQLite", func() string { return filepath.Join(b.TempDir(), "bench.db") }},
-		{"Postgres", func() string { return testenv.PostgresSchema(b) }},
+		{"Postgres", func() string { return sqltest.Postgres(b) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			f := newFixture(b, tc.dsn())

@@ -13,7 +13,7 @@ import (
 	"opsiam/internal/signin"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // seedUsers adds n users (every tenth disabled, every fifth in a customer)
@@ -60,7 +60,7 @@ func seedUsers(tb testing.TB, db *sqlstore.DB, n int) {
 // handler time from request to the last byte, in process.
 func BenchmarkUsersPage(b *testing.B) {
 	b.Run("SQLite", func(b *testing.B) { benchUsersPage(b, openStore(b)) })
-	b.Run("Postgres", func(b *testing.B) { benchUsersPage(b, openDSN(b, testenv.PostgresSchema(b))) })
+	b.Run("Postgres", func(b *testing.B) { benchUsersPage(b, openDSN(b, sqltest.Postgres(b))) })
 }
 
 func benchUsersPage(b *testing.B, db *sqlstore.DB) {

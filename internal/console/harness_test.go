@@ -22,7 +22,7 @@ import (
 	"opsiam/internal/seal"
 	"opsiam/internal/signin"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 var fastParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -241,5 +241,5 @@ func authService(tb testing.TB, db *sqlstore.DB) *auth.Service {
 // outside CI).
 func databases(t *testing.T, fn func(t *testing.T, s *server)) {
 	t.Run("SQLite", func(t *testing.T) { t.Parallel(); fn(t, newServer(t)) })
-	t.Run("Postgres", func(t *testing.T) { t.Parallel(); fn(t, newServerOn(t, openDSN(t, testenv.PostgresSchema(t)))) })
+	t.Run("Postgres", func(t *testing.T) { t.Parallel(); fn(t, newServerOn(t, openDSN(t, sqltest.Postgres(t)))) })
 }

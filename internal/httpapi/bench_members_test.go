@@ -8,7 +8,7 @@ import (
 
 	"opsiam/internal/directory"
 	"opsiam/internal/store"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // BenchmarkMemberSearch1M measures the q filter of group members and role
@@ -20,7 +20,7 @@ import (
 //
 //	OPSIAM_TEST_POSTGRES_DSN=… go test -run x -bench MemberSearch1M -benchtime 200x ./internal/httpapi
 func BenchmarkMemberSearch1M(b *testing.B) {
-	dsn := testenv.PostgresSchema(b)
+	dsn := sqltest.Postgres(b)
 	e := newEnv(b, dsn, nil)
 	seedUsers(b, dsn, 1_000_000)
 	ctx := context.Background()

@@ -12,7 +12,7 @@ import (
 	"opsiam/internal/directory"
 	"opsiam/internal/manage"
 	"opsiam/internal/store"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // seedUsers inserts n users in one INSERT … SELECT FROM generate_series,
@@ -58,7 +58,7 @@ func percentile(d []time.Duration, p float64) float64 {
 //
 //	OPSIAM_TEST_POSTGRES_DSN=… go test -run x -bench UserSearch1M -benchtime 200x ./internal/httpapi
 func BenchmarkUserSearch1M(b *testing.B) {
-	dsn := testenv.PostgresSchema(b)
+	dsn := sqltest.Postgres(b)
 	e := newEnv(b, dsn, nil)
 	start := time.Now()
 	seedUsers(b, dsn, 1_000_000)

@@ -24,7 +24,6 @@ import (
 	"opsiam/internal/seal"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/store/sqlstore/sqltest"
-	"opsiam/internal/testenv"
 )
 
 var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
@@ -50,7 +49,7 @@ type dbCase struct {
 
 var sqliteOnly = []dbCase{{"SQLite", func(t *testing.T) string { return sqltest.SQLiteDSN(t) }}}
 
-var bothDatabases = append(sqliteOnly, dbCase{"Postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }})
+var bothDatabases = append(sqliteOnly, dbCase{"Postgres", func(t *testing.T) string { return sqltest.Postgres(t) }})
 
 func eachDB(t *testing.T, dbs []dbCase, fn func(t *testing.T, e *env)) {
 	for _, tc := range dbs {

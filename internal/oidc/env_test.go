@@ -24,7 +24,7 @@ import (
 	"opsiam/internal/oidc/oidctest"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // clock is a settable test clock.
@@ -96,7 +96,7 @@ func openDB(t testing.TB, postgres bool) *sqlstore.DB {
 	t.Helper()
 	dsn := filepath.Join(t.TempDir(), "opsiam.db")
 	if postgres {
-		dsn = testenv.PostgresSchema(t)
+		dsn = sqltest.Postgres(t)
 	}
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)

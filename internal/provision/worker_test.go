@@ -14,7 +14,7 @@ import (
 	"opsiam/internal/provision"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // openSQLite opens a fresh migrated SQLite store.
@@ -26,7 +26,7 @@ func openSQLite(t testing.TB) *sqlstore.DB {
 // openPostgres opens a fresh migrated PostgreSQL schema (or skips).
 func openPostgres(t testing.TB) *sqlstore.DB {
 	t.Helper()
-	return openDB(t, testenv.PostgresSchema(t))
+	return openDB(t, sqltest.Postgres(t))
 }
 
 func openDB(t testing.TB, dsn string) *sqlstore.DB {

@@ -20,7 +20,6 @@ import (
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
 	"opsiam/internal/store/sqlstore/sqltest"
-	"opsiam/internal/testenv"
 )
 
 var fastHasher = auth.Hasher{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}}
@@ -39,7 +38,7 @@ type env struct {
 // eachDB runs fn on SQLite and on PostgreSQL (OPSIAM_TEST_POSTGRES_DSN).
 func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("SQLite", func(t *testing.T) { fn(t, newEnv(t, sqltest.SQLiteDSN(t))) })
-	t.Run("Postgres", func(t *testing.T) { fn(t, newEnv(t, testenv.PostgresSchema(t))) })
+	t.Run("Postgres", func(t *testing.T) { fn(t, newEnv(t, sqltest.Postgres(t))) })
 }
 
 func newEnv(t testing.TB, dsn string) *env {

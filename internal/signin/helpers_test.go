@@ -18,7 +18,7 @@ import (
 	"opsiam/internal/signin"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 var fastParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -181,7 +181,7 @@ func mustContain(t *testing.T, body string, wants ...string) {
 // databases runs fn on SQLite and PostgreSQL.
 func databases(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("SQLite", func(t *testing.T) { fn(t, sqliteDSN(t)) })
-	t.Run("Postgres", func(t *testing.T) { fn(t, testenv.PostgresSchema(t)) })
+	t.Run("Postgres", func(t *testing.T) { fn(t, sqltest.Postgres(t)) })
 }
 
 func storeAuditLock(u directory.UserID) store.AuditQuery {

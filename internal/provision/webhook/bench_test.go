@@ -15,7 +15,7 @@ import (
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 // BenchmarkWebhookDelivery measures events delivered per second from the
@@ -25,7 +25,7 @@ import (
 func BenchmarkWebhookDelivery(b *testing.B) {
 	for _, aggregates := range []int{10000, 100} {
 		b.Run(fmt.Sprintf("aggregates=%d", aggregates), func(b *testing.B) {
-			benchDelivery(b, openDB(b, testenv.PostgresSchema(b)), aggregates)
+			benchDelivery(b, openDB(b, sqltest.Postgres(b)), aggregates)
 		})
 	}
 	// The embedded default, for comparison.

@@ -13,7 +13,7 @@ import (
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 func sealer(t testing.TB, b byte) *webhook.Sealer {
@@ -80,7 +80,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		open func(t testing.TB) *sqlstore.DB
 	}{
 		{"SQLite", sqlite},
-		{"Postgres", func(t testing.TB) *sqlstore.DB { return openDB(t, testenv.PostgresSchema(t)) }},
+		{"Postgres", func(t testing.TB) *sqlstore.DB { return openDB(t, sqltest.Postgres(t)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -18,7 +18,7 @@ import (
 	"opsiam/internal/provision/webhook"
 	"opsiam/internal/store"
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
+	"opsiam/internal/store/sqlstore/sqltest"
 )
 
 func openDB(t testing.TB, dsn string) *sqlstore.DB {
@@ -200,7 +200,7 @@ func TestWorkerDeliversSignedWebhooks(t *testing.T) {
 		open func(t testing.TB) *sqlstore.DB
 	}{
 		{"SQLite", sqlite},
-		{"Postgres", func(t testing.TB) *sqlstore.DB { return openDB(t, testenv.PostgresSchema(t)) }},
+		{"Postgres", func(t testing.TB) *sqlstore.DB { return openDB(t, sqltest.Postgres(t)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -19,7 +19,7 @@ func TestSQLite(t *testing.T) {
 func TestPostgres(t *testing.T) {
 	t.Parallel()
 	testenv.PostgresDSN(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, testenv.PostgresSchema(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Open(t, sqltest.Postgres(t)) })
 }
 
 func TestMigrationNumbersMatch(t *testing.T) {

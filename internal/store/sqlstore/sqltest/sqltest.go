@@ -1,6 +1,7 @@
 // Package sqltest opens fresh, migrated sqlstore databases for the tests of
 // other packages: a new SQLite file in the test's temporary directory, and
-// a new PostgreSQL schema (testenv.PostgresSchema, skipped outside CI when
+// a PostgreSQL schema of the test's own, migrated (Postgres: reused from
+// the process's earlier tests after a reset; skipped outside CI when
 // PostgreSQL is missing). It is imported only by tests.
 package sqltest
 
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"opsiam/internal/store/sqlstore"
-	"opsiam/internal/testenv"
 )
 
 // SQLiteDSN is a new SQLite file in the test's temporary directory.
@@ -38,7 +38,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqlstore.DB, dsn string)) {
 	for _, c := range []struct {
 		name string
 		dsn  func(t testing.TB) string
-	}{{"SQLite", SQLiteDSN}, {"Postgres", testenv.PostgresSchema}} {
+	}{{"SQLite", SQLiteDSN}, {"Postgres", Postgres}} {
 		t.Run(c.name, func(t *testing.T) {
 			dsn := c.dsn(t)
 			fn(t, Open(t, dsn), dsn)
