@@ -24,6 +24,7 @@ func (c *Console) mountIdPs(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"idps/{id}", c.page(c.saveIdP))
 	mux.Handle("POST "+Prefix+"idps/{id}/enabled", c.page(c.toggleIdP))
 	mux.Handle("POST "+Prefix+"idps/{id}/delete", c.page(c.deleteIdP))
+	mux.Handle("POST "+Prefix+"users/{id}/identities", c.page(c.linkIdentity))
 	mux.Handle("POST "+Prefix+"users/{id}/identities/{pid}/delete", c.page(c.unlinkIdentity))
 }
 
@@ -155,6 +156,36 @@ func (c *Console) deleteIdP(w http.ResponseWriter, r *http.Request, v *view) err
 		return err
 	}
 	return redirect(w, r, Prefix+"idps?done=deleted")
+}
+
+// linkIdentity links the user to an upstream account (provider and
+// subject); manage.LinkIdentity decides (user.write, every permission the
+// user holds, a provider of the user's customer).
+func (c *Console) linkIdentity(w http.ResponseWriter, r *http.Request, v *view) error {
+	if _, err := c.svc().LinkIdentity(r.Context(), actor(r, v), userID(r), r.PostFormValue("provider_id"), r.PostFormValue("subject")); err != nil {
+		return err
+	}
+	return redirect(w, r, Prefix+"users/"+string(userID(r))+"?done=linked")
+}
+
+// linkChoices are the providers offered in a user's link form: those
+// directory.MayLinkIdentity allows for u, when the viewer may list
+// providers and write users; nil otherwise (no form).
+func (c *Console) linkChoices(r *http.Request, v *view, u directory.User) ([]directory.IdentityProvider, error) {
+	if !v.Me.CanWrite() || !v.Me.CanIdPs() {
+		return nil, nil
+	}
+	ps, err := c.svc().ListIdentityProviders(r.Context(), actor(r, v))
+	if err != nil {
+		return nil, err
+	}
+	var out []directory.IdentityProvider
+	for _, p := range ps {
+		if directory.MayLinkIdentity(p, u) == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // unlinkIdentity removes a user's link to a provider (user.write).

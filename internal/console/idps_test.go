@@ -73,10 +73,34 @@ func TestIdPs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.LinkIdentity(ctx, sys, u.ID, p.ID, "00u-hana"); err != nil {
-		t.Fatal(err)
-	}
+	// Linked in the console: the form offers the provider of the user's
+	// customer; a bad subject is refused naming the field, and nothing
+	// is linked.
 	_, page := cl.get("/console/users/" + string(u.ID))
+	mustContain(t, page, `id="link-form"`, `<option value="`+p.ID+`">Acme Entra</option>`)
+	for _, bad := range []string{"", "00u\x00hana", strings.Repeat("x", 256)} {
+		code, body := cl.post("/console/users/"+string(u.ID), "/console/users/"+string(u.ID)+"/identities", url.Values{"provider_id": {p.ID}, "subject": {bad}})
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Subject") {
+			t.Errorf("subject %q: %d\n%s", bad, code, body)
+		}
+	}
+	if ids, _ := s.svc.UserIdentities(ctx, sys, u.ID); len(ids) != 0 {
+		t.Fatalf("a bad subject linked %+v", ids)
+	}
+	if code, body := cl.post("/console/users/"+string(u.ID), "/console/users/"+string(u.ID)+"/identities", url.Values{"provider_id": {p.ID}, "subject": {"00u-hana"}}); code != http.StatusOK || !strings.Contains(body, "The user is linked") {
+		t.Fatalf("link: %d\n%s", code, body)
+	}
+	// A user of no customer is offered no provider of Acme, and a forged
+	// form is refused.
+	staff := s.user(t, "staff")
+	_, page = cl.get("/console/users/" + string(staff.ID))
+	if strings.Contains(page, `id="link-form"`) {
+		t.Error("platform staff is offered Acme's provider")
+	}
+	if code, _ := cl.post("/console/users/"+string(staff.ID), "/console/users/"+string(staff.ID)+"/identities", url.Values{"provider_id": {p.ID}, "subject": {"00u-staff"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("linking staff to Acme's provider: %d", code)
+	}
+	_, page = cl.get("/console/users/" + string(u.ID))
 	mustContain(t, page, `data-provider="`+p.ID+`"`, "00u-hana", "Acme Entra", `id="btn-unlink-`+p.ID+`"`)
 	if code, _ := cl.post("/console/users/"+string(u.ID), "/console/users/"+string(u.ID)+"/identities/"+p.ID+"/delete", url.Values{}); code != http.StatusOK {
 		t.Fatalf("unlink: %d", code)

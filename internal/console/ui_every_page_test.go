@@ -50,6 +50,12 @@ func TestBrowserEveryPageAccessible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A provider for platform staff, so that Taro's page shows the link form.
+	staffIdP, staffIssuer := "Staff IdP", "https://login.staff.example"
+	if _, err := s.svc.CreateIdentityProvider(ctx, sys, manage.ProviderPatch{Name: &staffIdP, Issuer: &staffIssuer, ClientID: &idpClient,
+		Domains: &[]string{"staff.example"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.db.CreatePasskey(ctx, store.Passkey{UserID: u.ID, CredentialID: []byte{9, 9}, PublicKey: []byte{1}, Name: "Taro's phone"}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +121,7 @@ func pointChecks(lang, userID string) map[string][]string {
 		"/console/users/" + userID + "?tab=groups": {`!!document.querySelector("#user-lastlogin")`, `!!document.querySelector("#user-itsm")`,
 			// issue 18: the user's passkey, with its removal
 			`document.querySelector("#user-passkeys").innerText.includes("Taro's phone")`,
-			`!!document.querySelector("#user-passkeys button[id^='btn-passkey-remove-']:not([disabled])")`},
+			`!!document.querySelector("#user-passkeys button[id^='btn-passkey-remove-']:not([disabled])")`,
+			`document.querySelector("#link-provider").options.length === 1`},
 	}
 }

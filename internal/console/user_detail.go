@@ -43,6 +43,8 @@ type userPage struct {
 	Token     *manage.TokenInfo
 	// Identities are the user's links to upstream accounts (issue 18).
 	Identities []directory.Identity
+	// LinkTo are the providers the link form offers (none: no form).
+	LinkTo []directory.IdentityProvider
 	// Passkeys are the user's passkeys, and PasskeyRemoval what the viewer
 	// may do with them (issue 18).
 	Passkeys       []store.Passkey
@@ -99,6 +101,9 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 		return err
 	}
 	p.PasskeyRemoval = passkeyRemovalFor(v, u)
+	if p.LinkTo, err = c.linkChoices(r, v, u); err != nil {
+		return err
+	}
 	switch p.Tab {
 	case "groups":
 		if p.Groups, err = c.svc().Store.UserGroups(ctx, u.ID); err != nil {
