@@ -25,7 +25,7 @@ func TestHashLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = l.do(context.Background(), func() {
+			_ = l.do(context.Background(), false, func() {
 				now := running.Add(1)
 				for {
 					p := peak.Load()
@@ -44,7 +44,7 @@ func TestHashLimit(t *testing.T) {
 	waitCtx, cancelWaiters := context.WithCancel(context.Background())
 	errs := make(chan error, l.max)
 	for range l.max {
-		go func() { errs <- l.do(waitCtx, func() {}) }()
+		go func() { errs <- l.do(waitCtx, false, func() {}) }()
 	}
 	for {
 		l.mu.Lock()
@@ -55,7 +55,7 @@ func TestHashLimit(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
-	if err := l.do(context.Background(), func() { t.Error("ran beyond the queue") }); !errors.Is(err, ErrBusy) {
+	if err := l.do(context.Background(), false, func() { t.Error("ran beyond the queue") }); !errors.Is(err, ErrBusy) {
 		t.Fatalf("beyond the queue: %v", err)
 	}
 	cancelWaiters()

@@ -188,7 +188,11 @@ func (h *Handler) page(fn handlerFunc) http.Handler {
 			}
 		}
 		if err := fn(w, r, v); err != nil {
-			h.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+			// A full hash queue is load shed as designed, not a failure:
+			// logging each refusal would add work when there is most.
+			if !errors.Is(err, auth.ErrBusy) {
+				h.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+			}
 			if store.Unavailable(err) || errors.Is(err, auth.ErrBusy) {
 				w.Header().Set("Retry-After", "5")
 				v.Error = v.T("unavailable")

@@ -97,12 +97,18 @@ func run(c config) error {
 		sig = rawSignatureCPU()
 	}
 	cpu0 := cpuTime(c.pid)
+	rss0 := residentKiB(c.pid)
+	stopRSS, peakRSS := watchRSS(c.pid)
 	lat, errs := drive(c, op)
 	cpu := cpuTime(c.pid) - cpu0
+	stopRSS()
 	if c.pid > 0 {
 		sig = (sig + rawSignatureCPU()) / 2
 	}
 	report(c, lat, errs, cpu, sig)
+	if c.pid > 0 {
+		fmt.Printf("scenario=%s server-rss-before=%.1fMiB server-peak-rss=%.1fMiB\n", c.scenario, float64(rss0)/1024, float64(peakRSS())/1024)
+	}
 	if len(lat) == 0 {
 		return fmt.Errorf("no request succeeded (%d errors)", errs)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -70,4 +71,42 @@ func residentKiB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// watchRSS samples VmRSS of process pid every 5 ms until stop is called;
+// peak then returns the largest sample (issue 15, goal 3: memory under a
+// sign-in burst). Without a pid it samples nothing.
+func watchRSS(pid int) (stop func(), peak func() int64) {
+	var mu sync.Mutex
+	var peakKiB int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		if pid <= 0 {
+			return
+		}
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n := residentKiB(pid); n > 0 {
+				mu.Lock()
+				peakKiB = max64(peakKiB, n)
+				mu.Unlock()
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }, func() int64 { mu.Lock(); defer mu.Unlock(); return peakKiB }
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
