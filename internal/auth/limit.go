@@ -33,6 +33,16 @@ func (l *hashLimit) init() {
 	})
 }
 
+// full reports whether a hash asked for now would be refused: every slot
+// busy and the queue full. A caller checks it before work that only the
+// hash would use, so that the refusals of an overload cost little.
+func (l *hashLimit) full() bool {
+	l.init()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.slots) == cap(l.slots) && l.waiting >= l.max
+}
+
 // collectFrom is the hash memory from which do collects garbage before a
 // hash: below it (the tests' cheap parameters) a collection would cost
 // more than the memory it frees.

@@ -58,11 +58,17 @@ func TestHashLimit(t *testing.T) {
 	if err := l.do(context.Background(), false, func() { t.Error("ran beyond the queue") }); !errors.Is(err, ErrBusy) {
 		t.Fatalf("beyond the queue: %v", err)
 	}
+	if !l.full() {
+		t.Fatal("full() is false with every slot and the queue taken")
+	}
 	cancelWaiters()
 	for range l.max {
 		if err := <-errs; !errors.Is(err, context.Canceled) {
 			t.Fatalf("a waiter whose context ended: %v", err)
 		}
+	}
+	if l.full() {
+		t.Fatal("full() is true with the queue empty")
 	}
 	close(release)
 	wg.Wait()

@@ -15,6 +15,11 @@ import (
 // one argon2id verification and all return ErrInvalidCredentials (A3).
 // A lock stops password sign-in only.
 func (s *Service) SignIn(ctx context.Context, login, password string, src Source) (token string, sess store.Session, err error) {
+	// Refused at once when the hashes are saturated (issue 15): the same
+	// for every user name, before the database is asked.
+	if s.hashes.full() {
+		return "", sess, ErrBusy
+	}
 	// One query finds the user (or nobody) with its hash and OTP state, so
 	// an unknown user costs the same statements as a known one.
 	rec, err := s.Store.LoadSignIn(ctx, login)
