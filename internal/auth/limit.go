@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 )
 
@@ -32,6 +33,18 @@ func (l *hashLimit) init() {
 		l.slots, l.max = make(chan struct{}, n), queueFactor*n
 	})
 }
+
+// smallHeap reports whether the heap that survived the last collection
+// is below maxCollectHeap: a forced collection costs in proportion to it,
+// and in a large heap the hashes' memory matters less beside it.
+func smallHeap() bool {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < maxCollectHeap
+}
+
+// maxCollectHeap is the live heap up to which a hash collects first.
+const maxCollectHeap = 128 << 20
 
 // full reports whether a hash asked for now would be refused: every slot
 // busy and the queue full. A caller checks it before work that only the
@@ -76,8 +89,9 @@ func (l *hashLimit) do(ctx context.Context, collect bool, fn func()) error {
 	// runs on its own: peak RSS under a sign-in burst went from idle + 120
 	// MiB to idle + 63 MiB (2 cores, 19 MiB hashes; docs/performance.md).
 	// A collection of our small pointer heap costs well under a millisecond
-	// against the hash's 30 ms.
-	if collect {
+	// against the hash's 30 ms; with a live heap of more than
+	// maxCollectHeap it would not, and is left to the runtime.
+	if collect && smallHeap() {
 		runtime.GC()
 	}
 	fn()
