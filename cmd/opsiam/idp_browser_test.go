@@ -95,22 +95,8 @@ func TestBrowserSignInThroughCustomerIdP(t *testing.T) {
 		t.Fatalf("secret: %d %v", code, p)
 	}
 
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, page)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	b := browser{t: t, ctx: ctx}
+	run, text := b.run, b.text
 	location := func() string {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		return loc

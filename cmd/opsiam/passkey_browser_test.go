@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -53,24 +52,8 @@ func TestBrowserPasskeyIntoApplication(t *testing.T) {
 	const pw = "camellia-orbit-27"
 	runCLI(t, dir, pw+"\n", "", "user", "set-password", "mika")
 
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, page)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	b := browser{t: t, ctx: ctx, stepTimeout: 20 * time.Second}
+	run, text := b.run, b.text
 
 	// Password and one-time code (enrolment), then a passkey on /account.
 	// (The first action runs without run's deadline: chromedp closes the
@@ -78,16 +61,7 @@ func TestBrowserPasskeyIntoApplication(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(issuer+"/login?lang=en"), chromedp.WaitVisible(chromedp.CSS("#username"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	va, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	va := testenv.VirtualAuthenticator(t, ctx)
 	run("password", chromedp.SendKeys(chromedp.CSS("#username"), "mika"), chromedp.SendKeys(chromedp.CSS("#password"), pw),
 		chromedp.Click(chromedp.CSS("#login-submit")), chromedp.WaitVisible(chromedp.CSS("#otp-secret")))
 	first, _ := auth.CodeAt(text("#otp-secret"), time.Now())
@@ -99,7 +73,7 @@ func TestBrowserPasskeyIntoApplication(t *testing.T) {
 	if got := text(".passkey-name"); got != "Mika's laptop" {
 		t.Fatalf("registered %q", got)
 	}
-	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: va.AuthenticatorID})
+	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: va})
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential {
 		t.Fatalf("the authenticator holds %+v, %v", creds, err)
 	}

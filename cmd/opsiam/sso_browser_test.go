@@ -41,22 +41,8 @@ func TestBrowserSignInToAnotherOrigin(t *testing.T) {
 		t.Fatal("the application must be on another origin")
 	}
 
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, page)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	b := browser{t: t, ctx: ctx}
+	run, text := b.run, b.text
 	// signedIn checks that the application got the code of the one
 	// submission and shows user, on the application's origin.
 	signedIn := func(step, user string, callsBefore int, wantAMR string) {

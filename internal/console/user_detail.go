@@ -94,10 +94,12 @@ func (c *Console) renderUser(w http.ResponseWriter, r *http.Request, v *view, st
 	}
 	eff := g.Effective(grants)
 	p.Billed = directory.Billed(u, eff)
-	if p.Identities, err = c.svc().UserIdentities(ctx, actor(r, v), u.ID); err != nil {
+	// u was read in the viewer's scope (readableUser), as for the groups
+	// and roles below: its links and passkeys need no second check.
+	if p.Identities, err = c.svc().Store.UserIdentities(ctx, u.ID); err != nil {
 		return err
 	}
-	if p.Passkeys, err = c.svc().ListPasskeys(ctx, actor(r, v), u.ID); err != nil {
+	if p.Passkeys, err = c.svc().Store.UserPasskeys(ctx, u.ID); err != nil {
 		return err
 	}
 	p.PasskeyRemoval = passkeyRemovalFor(v, u)

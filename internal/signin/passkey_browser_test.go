@@ -7,25 +7,9 @@ import (
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-)
 
-// virtualAuthenticator gives the page's Chromium a platform authenticator
-// with resident keys and user verification (the DevTools WebAuthn domain),
-// as a phone or laptop with a screen lock is.
-func virtualAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
-	t.Helper()
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.AuthenticatorID
-}
+	"opsiam/internal/testenv"
+)
 
 // TestBrowserPasskey registers a passkey on /account in Chromium with its
 // virtual authenticator, signs out and signs in with the passkey without
@@ -42,7 +26,7 @@ func TestBrowserPasskey(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/login?lang=en")); err != nil {
 		t.Fatal(err)
 	}
-	auth := virtualAuthenticator(t, ctx)
+	auth := testenv.VirtualAuthenticator(t, ctx)
 	axeCheck(t, ctx, "login-passkey-en")
 	err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#username"), "yuki"), chromedp.SendKeys(chromedp.CSS("#password"), "yuki password 1"),

@@ -70,12 +70,22 @@ func PostgresSchema(t testing.TB) string {
 		}
 		admin.Close()
 	})
-	u, err := url.Parse(dsn)
+	out, err := WithSearchPath(dsn, name)
 	if err != nil {
 		t.Fatalf("OPSIAM_TEST_POSTGRES_DSN: %v", err)
 	}
+	return out
+}
+
+// WithSearchPath returns dsn with its connections' search_path set to
+// schema.
+func WithSearchPath(dsn, schema string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
 	qs := u.Query()
-	qs.Set("search_path", name)
+	qs.Set("search_path", schema)
 	u.RawQuery = qs.Encode()
-	return u.String()
+	return u.String(), nil
 }

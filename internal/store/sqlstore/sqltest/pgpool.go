@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -44,7 +43,11 @@ func Postgres(t testing.TB) string {
 		t.Fatalf("PostgreSQL schema: %v", err)
 	}
 	t.Cleanup(func() { p.give(name) })
-	return withSearchPath(base, name)
+	dsn, err := testenv.WithSearchPath(base, name)
+	if err != nil {
+		t.Fatalf("OPSIAM_TEST_POSTGRES_DSN: %v", err)
+	}
+	return dsn
 }
 
 var pools struct {
@@ -117,7 +120,11 @@ func (p *pgPool) take() (string, error) {
 		return "", fmt.Errorf("create schema: %w", err)
 	}
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, withSearchPath(p.base, name))
+	dsn, err := testenv.WithSearchPath(p.base, name)
+	if err != nil {
+		return "", err
+	}
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return "", err
 	}
@@ -262,15 +269,4 @@ func (p *pgPool) dropStale() error {
 		_, _ = p.admin.Exec(`DROP SCHEMA IF EXISTS ` + name + ` CASCADE`)
 	}
 	return nil
-}
-
-func withSearchPath(dsn, schema string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
